@@ -1,0 +1,1 @@
+"""Assembling the sidecar: runtime state, config reload, admin endpoints, servers."""

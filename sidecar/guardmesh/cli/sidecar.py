@@ -1,0 +1,87 @@
+"""`guardmesh-sidecar`: the proxy in front of one MCP server, over HTTP or stdio."""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import uvloop
+
+from guardmesh.app.server import Settings, run_forever
+from guardmesh.config import ConfigError
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)  # noqa: S104
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="bundle file (YAML or JSON); reloaded when it changes")
+    parser.add_argument("--audit-log", default="-", help="audit log file, '-' for stdout, 'none' to disable")
+    parser.add_argument("--server-id", help="identity of the protected server (default: the upstream)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+def http_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="guardmesh-sidecar", description="Guard an MCP server over HTTP.")
+    parser.add_argument("--listen", type=_address, default=("0.0.0.0", 8080), help="HOST:PORT for MCP clients")  # noqa: S104
+    parser.add_argument("--upstream", required=True, help="URL of the MCP server, e.g. http://127.0.0.1:3001/mcp")
+    parser.add_argument(
+        "--admin-listen",
+        type=_address,
+        default=("0.0.0.0", 9090),  # noqa: S104
+        help="HOST:PORT for /metrics, /healthz, /readyz",
+    )
+    _common(parser)
+    return parser
+
+
+def stdio_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="guardmesh-sidecar stdio", description="Guard a local stdio MCP server.")
+    _common(parser)
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS... of the server")
+    return parser
+
+
+def _logging(level: str) -> None:
+    # Logs go to stderr: stdout may carry the audit log or, in stdio mode, the protocol itself.
+    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    try:
+        if args_in[:1] == ["stdio"]:
+            from guardmesh.transports.stdio import run_stdio
+
+            args = stdio_parser().parse_args(args_in[1:])
+            command = args.command[1:] if args.command[:1] == ["--"] else args.command
+            if not command:
+                stdio_parser().error("give the server command after --")
+            _logging(args.log_level)
+            audit = None if args.audit_log == "none" else args.audit_log
+            if audit == "-":
+                stdio_parser().error("in stdio mode stdout carries the protocol: give --audit-log a file")
+            return uvloop.run(run_stdio(command, args.config, audit, args.server_id))
+        args = http_parser().parse_args(args_in)
+        _logging(args.log_level)
+        settings = Settings(
+            upstream=args.upstream,
+            listen=args.listen,
+            admin=args.admin_listen,
+            config=args.config,
+            audit_log=None if args.audit_log == "none" else args.audit_log,
+            server_id=args.server_id,
+        )
+        uvloop.run(run_forever(settings))
+        return 0
+    except ConfigError as exc:
+        print(f"guardmesh-sidecar: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Guards: the interface in `api`, built-in guards in `native`, WebAssembly guards in `wasm`."""

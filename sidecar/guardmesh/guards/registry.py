@@ -1,0 +1,31 @@
+"""Build a guard from its spec. State that must outlive a config reload lives in GuardResources."""
+
+from dataclasses import dataclass, field
+
+from guardmesh.config.models import GuardType, SecurityGuardSpec
+from guardmesh.config.native import RugPullSettings, ToolAccessSettings
+from guardmesh.guards.api import Guard
+from guardmesh.guards.native.rug_pull import PinStore, RugPullGuard
+from guardmesh.guards.native.tool_access import ToolAccessGuard
+
+
+class GuardBuildError(ValueError):
+    """A guard spec that this sidecar cannot run."""
+
+
+@dataclass
+class GuardResources:
+    """Shared, long-lived state handed to guards: it survives reloads so pins are never forgotten."""
+
+    pins: PinStore = field(default_factory=PinStore)
+
+
+def build_guard(spec: SecurityGuardSpec, resources: GuardResources) -> Guard:
+    if spec.type is GuardType.WASM:
+        raise GuardBuildError("wasm guards are not available in this build of the sidecar")
+    settings = spec.native
+    if isinstance(settings, ToolAccessSettings):
+        return ToolAccessGuard(settings)
+    if isinstance(settings, RugPullSettings):
+        return RugPullGuard(settings, resources.pins)
+    raise GuardBuildError(f"unknown native guard kind {spec.kind!r}")

@@ -1,0 +1,1 @@
+"""Transports: Streamable HTTP (every revision), legacy HTTP+SSE, stdio. All share `relay`."""

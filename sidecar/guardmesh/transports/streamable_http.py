@@ -1,0 +1,381 @@
+"""The HTTP proxy: Streamable HTTP of every revision, and the legacy HTTP+SSE transport of 2024-11-05.
+
+Paths are kept: a client that posts to the sidecar's `/mcp` reaches the server's `/mcp`. JSON bodies
+and SSE events are inspected one message at a time; bytes no guard changed are sent on unchanged.
+"""
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from guardmesh.guards.api import GuardContext
+from guardmesh.protocol import errors
+from guardmesh.protocol.errors import error_object
+from guardmesh.protocol.jsonrpc import Kind
+from guardmesh.protocol.methods import BATCH_REVISIONS, DEFAULT_HTTP_REVISION, LEGACY_SSE, STATELESS_REVISIONS
+from guardmesh.protocol.routing import routing_check
+from guardmesh.protocol.sse import SseDecoder, SseEvent, SseTooLarge, format_event
+from guardmesh.runtime import Runtime
+from guardmesh.transports.http import (
+    TooLarge,
+    forward_headers,
+    json_response,
+    read_bounded,
+    response_headers,
+)
+from guardmesh.transports.relay import Exchange, FromClient, Relay
+from guardmesh.transports.sessions import BoundedMap, Session, SessionTable
+
+log = logging.getLogger("guardmesh.http")
+
+_UPSTREAM_BROKEN = (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError)
+
+
+class UpstreamFailed(Exception):
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class HttpProxy:
+    def __init__(self, runtime: Runtime, upstream: str, client: aiohttp.ClientSession) -> None:
+        self.runtime = runtime
+        self.relay = Relay(runtime)
+        parts = urlsplit(upstream)
+        self.base = f"{parts.scheme}://{parts.netloc}"
+        self.client = client
+        self.sessions = SessionTable(runtime.limits.max_sessions)
+        self.legacy: BoundedMap[str, Session] = BoundedMap(runtime.limits.max_sessions)
+        """Legacy SSE sessions by the path and query of their POST endpoint."""
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        refusal = self._check_origin(request)
+        if refusal is not None:
+            return refusal
+        try:
+            if request.method == "POST":
+                return await self._post(request)
+            if request.method == "GET":
+                return await self._get(request)
+            return await self._other(request)
+        except UpstreamFailed as exc:
+            self.runtime.telemetry.rejected("upstream")
+            log.warning("%s %s: %s", request.method, request.path, exc)
+            return json_response(exc.status, error_object(None, exc.code, str(exc)))
+
+    # --- requests from the client -------------------------------------------------------------
+
+    async def _post(self, request: web.BaseRequest) -> web.StreamResponse:
+        limits = self.runtime.limits
+        try:
+            body = await read_bounded(request.content, request.content_length, limits.max_body_bytes)
+        except TooLarge:
+            self.runtime.telemetry.rejected("too-large")
+            return json_response(
+                413, error_object(None, errors.TOO_LARGE, f"Request body exceeds {limits.max_body_bytes} bytes")
+            )
+        legacy = self.legacy.get(request.raw_path)
+        if legacy is not None:
+            return await self._legacy_post(request, body, legacy)
+        headers = request.headers
+        version = headers.get("mcp-protocol-version")
+        stateless = version in STATELESS_REVISIONS
+        session_id = None if stateless else headers.get("mcp-session-id")
+        session = None
+        if session_id is not None:
+            session = self.sessions.get(session_id)
+            if session is None:
+                self.runtime.telemetry.rejected("unknown-session")
+                return json_response(404, error_object(None, errors.SESSION_NOT_FOUND, "Session not found"))
+        version = version or (session.protocol_version if session else None) or DEFAULT_HTTP_REVISION
+        exchange = Exchange(self._context(request, session_id, version), session, headers=headers)
+        result = await self.relay.from_client(
+            body,
+            exchange,
+            batch_allowed=version in BATCH_REVISIONS,
+            check=routing_check(headers) if stateless else None,
+        )
+        if result.rejected:
+            return json_response(400, result.replies[0])
+        if result.forward is None:
+            return _replies_only(result)
+        upstream = await self._send(request, result.forward)
+        try:
+            return await self._answer(request, upstream, exchange, result.replies)
+        finally:
+            upstream.close()
+
+    async def _legacy_post(self, request: web.BaseRequest, body: bytes, session: Session) -> web.StreamResponse:
+        """2024-11-05: answers travel on the session's SSE stream, so refusals are delivered there too."""
+        ctx = self._context(request, session.id, LEGACY_SSE)
+        exchange = Exchange(ctx, session, pending=session.client_requests, headers=request.headers)
+        result = await self.relay.from_client(body, exchange)
+        if result.rejected:
+            return json_response(400, result.replies[0])
+        for reply in result.replies:
+            if reply.get("id") is not None:
+                _inject(session, format_event(orjson.dumps(reply), event="message"))
+        if result.forward is None:
+            return web.Response(status=202, text="Accepted")
+        upstream = await self._send(request, result.forward)
+        try:
+            payload = await read_bounded(upstream.content, upstream.content_length, self.runtime.limits.max_body_bytes)
+        except TooLarge:
+            raise UpstreamFailed(502, errors.TOO_LARGE, "Upstream response too large") from None
+        except _UPSTREAM_BROKEN as exc:
+            raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream broke off: {exc}") from None
+        finally:
+            upstream.close()
+        return web.Response(status=upstream.status, body=payload, headers=response_headers(upstream.headers.items()))
+
+    async def _get(self, request: web.BaseRequest) -> web.StreamResponse:
+        session_id = request.headers.get("mcp-session-id")
+        session = self.sessions.get(session_id) if session_id is not None else None
+        if session_id is not None and session is None:
+            self.runtime.telemetry.rejected("unknown-session")
+            return json_response(404, error_object(None, errors.SESSION_NOT_FOUND, "Session not found"))
+        version = request.headers.get("mcp-protocol-version") or (session.protocol_version if session else None)
+        pending = session.client_requests if session is not None else None
+        exchange = Exchange(self._context(request, session_id, version), session, headers=request.headers)
+        if pending is not None:
+            exchange.pending = pending
+        upstream = await self._send(request, None)
+        try:
+            return await self._answer(request, upstream, exchange, [])
+        finally:
+            upstream.close()
+
+    async def _other(self, request: web.BaseRequest) -> web.StreamResponse:
+        """DELETE ends a session; anything else (OPTIONS, ...) passes through unchanged."""
+        limits = self.runtime.limits
+        try:
+            body = await read_bounded(request.content, request.content_length, limits.max_body_bytes)
+        except TooLarge:
+            self.runtime.telemetry.rejected("too-large")
+            return json_response(413, error_object(None, errors.TOO_LARGE, "Request body too large"))
+        upstream = await self._send(request, body or None)
+        try:
+            payload = await read_bounded(upstream.content, upstream.content_length, limits.max_body_bytes)
+        except TooLarge:
+            raise UpstreamFailed(502, errors.TOO_LARGE, "Upstream response too large") from None
+        except _UPSTREAM_BROKEN as exc:
+            raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream broke off: {exc}") from None
+        finally:
+            upstream.close()
+        session_id = request.headers.get("mcp-session-id")
+        if request.method == "DELETE" and session_id is not None and upstream.status < 300:
+            self.sessions.close(session_id)
+        return web.Response(status=upstream.status, body=payload, headers=response_headers(upstream.headers.items()))
+
+    # --- the server's side ----------------------------------------------------------------------
+
+    async def _send(self, request: web.BaseRequest, body: bytes | None) -> aiohttp.ClientResponse:
+        """Start the upstream request; 502 when the server cannot be reached, 504 when it does not answer."""
+        url = URL(self.base + request.raw_path, encoded=True)
+        try:
+            async with asyncio.timeout(self.runtime.limits.upstream_timeout_seconds):
+                return await self.client.request(
+                    request.method,
+                    url,
+                    data=body,
+                    headers=forward_headers(request.headers),
+                    allow_redirects=False,
+                )
+        except TimeoutError:
+            raise UpstreamFailed(504, errors.UPSTREAM_TIMEOUT, "Upstream MCP server did not answer in time") from None
+        except _UPSTREAM_BROKEN as exc:
+            raise UpstreamFailed(
+                502, errors.UPSTREAM_UNAVAILABLE, f"Upstream MCP server unreachable: {type(exc).__name__}"
+            ) from None
+
+    async def _answer(
+        self,
+        request: web.BaseRequest,
+        upstream: aiohttp.ClientResponse,
+        exchange: Exchange,
+        replies: list[dict[str, Any]],
+    ) -> web.StreamResponse:
+        session_id = upstream.headers.get("mcp-session-id")
+        if (
+            session_id is not None
+            and exchange.session is None
+            and exchange.ctx.protocol_version not in STATELESS_REVISIONS
+        ):
+            exchange.session = self.sessions.open(session_id)
+        content_type = upstream.headers.get("Content-Type", "")
+        headers = response_headers(upstream.headers.items())
+        if content_type.startswith("text/event-stream"):
+            return await self._stream(request, upstream, exchange, replies, headers)
+        limit = self.runtime.limits.max_body_bytes
+        try:
+            payload = await read_bounded(upstream.content, upstream.content_length, limit)
+        except TooLarge:
+            raise UpstreamFailed(502, errors.TOO_LARGE, f"Upstream response exceeds {limit} bytes") from None
+        except _UPSTREAM_BROKEN as exc:
+            raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream broke off: {exc}") from None
+        if not (content_type.startswith("application/json") and payload and upstream.status < 300):
+            if replies:
+                return json_response(200, replies if len(replies) > 1 else replies[0])
+            return web.Response(status=upstream.status, body=payload, headers=headers)
+        inspected = await self.relay.from_server(payload, exchange)
+        if inspected.invalid is not None:
+            raise UpstreamFailed(
+                502, errors.UPSTREAM_UNAVAILABLE, f"Upstream sent invalid JSON-RPC: {inspected.invalid}"
+            )
+        self._learn_version(exchange, inspected.messages)
+        body = inspected.forward or b""
+        if replies:
+            answers = orjson.loads(body) if body else []
+            merged = (answers if isinstance(answers, list) else [answers]) + replies
+            body = orjson.dumps(merged)
+        headers.popall("Content-Type", None)
+        headers["Content-Type"] = "application/json"
+        return web.Response(status=upstream.status, body=body, headers=headers)
+
+    async def _stream(
+        self,
+        request: web.BaseRequest,
+        upstream: aiohttp.ClientResponse,
+        exchange: Exchange,
+        replies: list[dict[str, Any]],
+        headers: CIMultiDict[str],
+    ) -> web.StreamResponse:
+        out = web.StreamResponse(status=upstream.status, headers=headers)
+        await out.prepare(request)
+        for reply in replies:
+            await out.write(format_event(orjson.dumps(reply), event="message"))
+        decoder = SseDecoder(self.runtime.limits.max_body_bytes)
+        injector: asyncio.Task[None] | None = None
+        try:
+            async for chunk in upstream.content.iter_any():
+                for event in decoder.feed(chunk):
+                    data = await self._event(request, event, exchange)
+                    if data:
+                        await out.write(data)
+                    session = exchange.session
+                    if injector is None and session is not None and session.protocol_version == LEGACY_SSE:
+                        injector = asyncio.create_task(_pump(out, session))
+        except SseTooLarge as exc:
+            self.runtime.telemetry.rejected("upstream-too-large")
+            await self._fail_pending(out, exchange, errors.TOO_LARGE, f"Upstream stream broken: {exc}")
+        except _UPSTREAM_BROKEN as exc:
+            self.runtime.telemetry.rejected("upstream-broken")
+            log.warning("upstream stream broke off: %s", exc)
+            await self._fail_pending(
+                out, exchange, errors.UPSTREAM_UNAVAILABLE, "Upstream MCP server broke off the stream"
+            )
+        finally:
+            if injector is not None:
+                injector.cancel()
+        return out
+
+    async def _event(self, request: web.BaseRequest, event: SseEvent, exchange: Exchange) -> bytes:
+        if event.event == "endpoint" and event.data is not None:
+            return self._legacy_endpoint(event, exchange)
+        if not event.carries_message or event.data is None:
+            return event.raw
+        inspected = await self.relay.from_server(event.data, exchange)
+        for error in inspected.to_server:
+            asyncio.get_running_loop().create_task(self._answer_server(request, exchange, error))
+        if inspected.invalid is not None:
+            log.warning("dropped an SSE event that is not valid JSON-RPC: %s", inspected.invalid)
+            return b"" if event.id is None else f"id: {event.id}\n\n".encode()
+        self._learn_version(exchange, inspected.messages)
+        if inspected.forward is None:
+            return b"" if event.id is None else f"id: {event.id}\n\n".encode()
+        if inspected.forward is event.data or inspected.forward == event.data.encode():
+            return event.raw
+        return format_event(inspected.forward, event=event.event, id_=event.id)
+
+    def _legacy_endpoint(self, event: SseEvent, exchange: Exchange) -> bytes:
+        """2024-11-05: remember the POST endpoint of this stream and make sure it points at us."""
+        assert event.data is not None
+        target = urlsplit(event.data.strip())
+        path = target.path + (f"?{target.query}" if target.query else "")
+        session = Session(path, LEGACY_SSE)
+        self.legacy.put(path, session)
+        exchange.session = session
+        exchange.pending = session.client_requests
+        exchange.ctx = GuardContext(exchange.ctx.server_id, path, LEGACY_SSE, exchange.ctx.client_id)
+        if target.scheme:
+            return format_event(path, event="endpoint", id_=event.id)
+        return event.raw
+
+    async def _answer_server(self, request: web.BaseRequest, exchange: Exchange, error: dict[str, Any]) -> None:
+        """Tell the server that its request was refused, as the client would have answered it."""
+        headers = CIMultiDict({"Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+        session = exchange.session
+        path = request.raw_path
+        if session is not None and session.protocol_version == LEGACY_SSE:
+            path = session.id
+        elif session is not None:
+            headers["Mcp-Session-Id"] = session.id
+            if session.protocol_version:
+                headers["MCP-Protocol-Version"] = session.protocol_version
+        with contextlib.suppress(*_UPSTREAM_BROKEN, TimeoutError):
+            async with asyncio.timeout(self.runtime.limits.upstream_timeout_seconds):
+                resp = await self.client.post(self.base + path, data=orjson.dumps(error), headers=headers)
+                resp.close()
+
+    async def _fail_pending(self, out: web.StreamResponse, exchange: Exchange, code: int, message: str) -> None:
+        """The stream ended badly: every request still waiting on it gets an error instead of silence."""
+        telemetry = self.runtime.telemetry
+        for id_, pending in exchange.pending.drain():
+            telemetry.end(pending.span, pending.started, pending.method, None, code, message)
+            with contextlib.suppress(ConnectionError):
+                await out.write(format_event(orjson.dumps(error_object(id_, code, message)), event="message"))
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _context(self, request: web.BaseRequest, session_id: str | None, version: str | None) -> GuardContext:
+        return GuardContext(self.runtime.pipeline.server_id, session_id, version, request.remote)
+
+    def _learn_version(self, exchange: Exchange, messages: list[Any]) -> None:
+        session = exchange.session
+        if session is None:
+            return
+        for message in messages:
+            if message.kind is Kind.RESULT and message.method == "initialize":
+                version = message.result.get("protocolVersion")
+                if isinstance(version, str):
+                    session.protocol_version = version
+                    exchange.ctx = GuardContext(exchange.ctx.server_id, session.id, version, exchange.ctx.client_id)
+
+    def _check_origin(self, request: web.BaseRequest) -> web.StreamResponse | None:
+        origin = request.headers.get("Origin")
+        if origin is None or origin in self.runtime.bundle.allowed_origins:
+            return None
+        if urlsplit(origin).netloc == request.host:
+            return None
+        self.runtime.telemetry.rejected("origin")
+        return json_response(403, error_object(None, errors.FORBIDDEN_ORIGIN, f"Origin {origin!r} is not allowed"))
+
+
+def _replies_only(result: FromClient) -> web.Response:
+    """Every message was refused: answer with the errors (403 when only notifications were refused)."""
+    replies = result.replies
+    if all(r.get("id") is None for r in replies):
+        return json_response(403, replies[0])
+    return json_response(200, replies if len(replies) > 1 else replies[0])
+
+
+def _inject(session: Session, event: bytes) -> None:
+    try:
+        session.inject.put_nowait(event)
+    except asyncio.QueueFull:
+        log.error("legacy session %s: dropped an injected event, queue full", session.id)
+
+
+async def _pump(out: web.StreamResponse, session: Session) -> None:
+    """Deliver the sidecar's own events (refusals) on a legacy SSE stream, between the server's."""
+    while True:
+        event = await session.inject.get()
+        await out.write(event)
