@@ -1,0 +1,64 @@
+# GuardMesh developer entry points. Everything a fresh machine lacks is installed by `make deps`
+# into caches outside the repo (~/.cache/guardmesh, ~/.cache/uv); a warm machine skips it in seconds.
+
+SHELL := /bin/bash
+export GUARDMESH_CACHE ?= $(HOME)/.cache/guardmesh
+UV_VERSION := 0.13.9
+UV := $(GUARDMESH_CACHE)/tools/uv-$(UV_VERSION)/bin/uv
+PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+PYTEST_ARGS ?=
+
+.PHONY: help deps python peers otelcol apt test lint typecheck imports unit e2e bench demo clean
+
+help:
+	@echo "make demo   - run the sidecar in front of a real MCP server and show guards at work"
+	@echo "make test   - lint, type check, import layers, unit and end-to-end tests"
+	@echo "make bench  - latency, CPU and memory of the sidecar against a direct baseline"
+
+$(UV):
+	@echo "installing uv $(UV_VERSION) into $(GUARDMESH_CACHE)/tools"
+	@python3 -m venv $(GUARDMESH_CACHE)/tools/uv-$(UV_VERSION)
+	@$(GUARDMESH_CACHE)/tools/uv-$(UV_VERSION)/bin/pip install -q uv==$(UV_VERSION)
+
+python: $(UV)
+	@$(UV) sync --frozen --quiet --all-groups
+
+peers:
+	@bash hack/install-peers.sh >/dev/null
+
+otelcol:
+	@bash hack/build-otelcol.sh >/dev/null
+
+apt:
+	@bash hack/install-apt.sh
+
+deps: python peers otelcol
+
+lint: python
+	$(PY) -m ruff check sidecar tests hack
+	$(PY) -m ruff format --check sidecar tests hack
+
+typecheck: python
+	$(PY) -m mypy
+
+imports: python
+	.venv/bin/lint-imports
+
+unit: python
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+e2e: deps
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+test: deps lint typecheck imports
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+bench: deps apt
+	$(PY) hack/bench/run.py
+
+demo: deps
+	$(PY) hack/demo.py
+
+clean:
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache
