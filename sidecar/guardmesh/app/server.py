@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +14,7 @@ from aiohttp import web
 
 from guardmesh.app.admin import admin_app
 from guardmesh.runtime import Runtime
-from guardmesh.telemetry import tracing
-from guardmesh.telemetry.audit import AuditLog
-from guardmesh.telemetry.metrics import Metrics
-from guardmesh.telemetry.recorder import Telemetry
+from guardmesh.telemetry.setup import telemetry_from_env
 from guardmesh.transports.streamable_http import HttpProxy
 
 log = logging.getLogger("guardmesh.sidecar")
@@ -38,20 +36,6 @@ class Settings:
     """File for the JSON-lines audit log, `-` for stdout, None for none."""
     server_id: str | None = None
     """Identity of the protected server for shared pins; defaults to the upstream URL."""
-
-
-@contextlib.asynccontextmanager
-async def telemetry_from_env(audit_log: str | None, transport: str) -> AsyncIterator[Telemetry]:
-    metrics = Metrics()
-    audit = AuditLog(audit_log, metrics)
-    configured = tracing.configure("guardmesh-sidecar")
-    tracer, provider = configured if configured is not None else (None, None)
-    async with audit.running():
-        try:
-            yield Telemetry(metrics, audit, tracer, transport)
-        finally:
-            if provider is not None:
-                await asyncio.to_thread(provider.shutdown)
 
 
 @contextlib.asynccontextmanager
@@ -86,7 +70,7 @@ async def _start(runner: web.BaseRunner, where: tuple[str, int], addresses: list
     return runner
 
 
-def _sockets(site: web.TCPSite) -> list[object]:
+def _sockets(site: web.TCPSite) -> list[socket.socket]:
     server = site._server  # aiohttp exposes bound sockets only here
     return list(getattr(server, "sockets", []) or [])
 

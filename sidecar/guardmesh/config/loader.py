@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from guardmesh.config.models import Bundle, BundleGuard, Phase, SecurityGuardSpec
+from guardmesh.config.models import Bundle, BundleGuard, GuardType, Phase, SecurityGuardSpec
 from guardmesh.config.native import RugPullSettings
 
 
@@ -42,7 +42,7 @@ def load_bundle(path: Path) -> Bundle:
 def default_bundle() -> Bundle:
     """The built-in bundle used when no file is given: pin tool definitions and refuse changes."""
     rug_pull = SecurityGuardSpec(
-        type="native",
+        type=GuardType.NATIVE,
         native=RugPullSettings(),
         runs_on=(Phase.REQUEST, Phase.RESPONSE),
         priority=10,

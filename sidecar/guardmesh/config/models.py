@@ -1,14 +1,14 @@
 """SecurityGuard and Policy specs, and the compiled bundle that the sidecar loads."""
 
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Final, Literal, Self
 
 from pydantic import Field, model_validator
 
 from guardmesh.config.base import Spec
 from guardmesh.config.native import NativeSettings
 
-API_VERSION = "guardmesh.dev/v1alpha1"
+API_VERSION: Final = "guardmesh.dev/v1alpha1"
 
 
 class Phase(StrEnum):

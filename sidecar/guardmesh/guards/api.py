@@ -51,10 +51,16 @@ class GuardContext:
 class Guard(Protocol):
     """A guard inspects one message. It returns a Verdict, or an awaitable of one if it must wait."""
 
-    kind: str
-    phases: frozenset[Phase]
-    """The phases this guard has anything to say about."""
-    methods: frozenset[str] | None
-    """The methods it inspects (for responses: the method answered); None means every method."""
+    @property
+    def kind(self) -> str:
+        """The guard's kind, e.g. `tool-access`, or `wasm`."""
+
+    @property
+    def phases(self) -> frozenset[Phase]:
+        """The phases this guard has anything to say about."""
+
+    @property
+    def methods(self) -> frozenset[str] | None:
+        """The methods it inspects (for responses: the method answered); None means every method."""
 
     def check(self, message: Message, ctx: GuardContext) -> Verdict | Awaitable[Verdict]: ...

@@ -50,7 +50,7 @@ class AuditLog:
         if self._path is None:
             yield self
             return
-        out: IO[bytes] = sys.stdout.buffer if self._path == "-" else Path(self._path).open("ab")  # noqa: SIM115
+        out: IO[bytes] = sys.stdout.buffer if self._path == "-" else Path(self._path).open("ab")  # noqa: SIM115, ASYNC230 - once, at start-up
         task = asyncio.create_task(self._write_forever(out))
         try:
             yield self

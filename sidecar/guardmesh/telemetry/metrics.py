@@ -3,6 +3,8 @@
 Callers pass method labels through `protocol.methods.metric_label`, so label values stay bounded.
 """
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from guardmesh.telemetry import names
@@ -52,30 +54,31 @@ class Metrics:
         self.config_info = Gauge(
             names.METRIC_CONFIG_INFO, "The config in force (value 1), by content hash", ["hash"], registry=r
         )
-        self._children: dict[tuple[object, ...], object] = {}
+        self._messages: dict[tuple[str, str, str], Any] = {}
+        self._durations: dict[str, Any] = {}
+        self._guards: dict[tuple[str, str, str, bool], tuple[Any, Any]] = {}
 
     def count_message(self, method: str, phase: str, outcome: str) -> None:
-        key = ("m", method, phase, outcome)
-        child = self._children.get(key)
+        key = (method, phase, outcome)
+        child = self._messages.get(key)
         if child is None:
-            child = self._children[key] = self.messages.labels(method, phase, outcome)
-        child.inc()  # type: ignore[attr-defined]
+            child = self._messages[key] = self.messages.labels(method, phase, outcome)
+        child.inc()
 
     def observe_request(self, method: str, seconds: float) -> None:
-        key = ("d", method)
-        child = self._children.get(key)
+        child = self._durations.get(method)
         if child is None:
-            child = self._children[key] = self.request_duration.labels(method)
-        child.observe(seconds)  # type: ignore[attr-defined]
+            child = self._durations[method] = self.request_duration.labels(method)
+        child.observe(seconds)
 
     def count_decision(self, guard: str, kind: str, decision: str, enforced: bool, seconds: float) -> None:
-        key = ("g", guard, kind, decision, enforced)
-        pair = self._children.get(key)
+        key = (guard, kind, decision, enforced)
+        pair = self._guards.get(key)
         if pair is None:
-            pair = self._children[key] = (
+            pair = self._guards[key] = (
                 self.decisions.labels(guard, kind, decision, "true" if enforced else "false"),
                 self.guard_duration.labels(guard),
             )
-        counter, histogram = pair  # type: ignore[misc]
+        counter, histogram = pair
         counter.inc()
         histogram.observe(seconds)

@@ -37,6 +37,19 @@ class Exchange:
         return self.session.server_requests if self.session is not None else self.pending
 
 
+def learn_version(exchange: Exchange, messages: list[Message]) -> None:
+    """Remember the revision an initialize result settled on, for the rest of the session."""
+    session = exchange.session
+    for message in messages:
+        if message.kind is Kind.RESULT and message.method == "initialize":
+            version = message.result.get("protocolVersion")
+            if isinstance(version, str):
+                ctx = exchange.ctx
+                exchange.ctx = GuardContext(ctx.server_id, ctx.session_id, version, ctx.client_id)
+                if session is not None:
+                    session.protocol_version = version
+
+
 @dataclass(slots=True)
 class FromClient:
     forward: bytes | None
@@ -58,6 +71,8 @@ class FromServer:
     invalid: str | None = None
     """Why the server's payload could not be inspected (it is then not delivered)."""
     messages: list[Message] = field(default_factory=list)
+    changed: bool = False
+    """A guard modified or refused something, so `forward` differs from the input."""
 
 
 class Relay:
@@ -192,7 +207,7 @@ class Relay:
         forward = None
         if out:
             forward = orjson.dumps(out if is_batch else out[0])
-        return FromServer(forward, to_server, messages=messages)
+        return FromServer(forward, to_server, messages=messages, changed=True)
 
     async def _input_requests(self, outcome: Outcome, ctx: GuardContext) -> Outcome:
         """2026-07-28 embeds server requests in an `input_required` result: guard each as a server request."""

@@ -19,7 +19,6 @@ from yarl import URL
 from guardmesh.guards.api import GuardContext
 from guardmesh.protocol import errors
 from guardmesh.protocol.errors import error_object
-from guardmesh.protocol.jsonrpc import Kind
 from guardmesh.protocol.methods import BATCH_REVISIONS, DEFAULT_HTTP_REVISION, LEGACY_SSE, STATELESS_REVISIONS
 from guardmesh.protocol.routing import routing_check
 from guardmesh.protocol.sse import SseDecoder, SseEvent, SseTooLarge, format_event
@@ -31,7 +30,7 @@ from guardmesh.transports.http import (
     read_bounded,
     response_headers,
 )
-from guardmesh.transports.relay import Exchange, FromClient, Relay
+from guardmesh.transports.relay import Exchange, FromClient, Relay, learn_version
 from guardmesh.transports.sessions import BoundedMap, Session, SessionTable
 
 log = logging.getLogger("guardmesh.http")
@@ -230,7 +229,7 @@ class HttpProxy:
             raise UpstreamFailed(
                 502, errors.UPSTREAM_UNAVAILABLE, f"Upstream sent invalid JSON-RPC: {inspected.invalid}"
             )
-        self._learn_version(exchange, inspected.messages)
+        learn_version(exchange, inspected.messages)
         body = inspected.forward or b""
         if replies:
             answers = orjson.loads(body) if body else []
@@ -288,10 +287,10 @@ class HttpProxy:
         if inspected.invalid is not None:
             log.warning("dropped an SSE event that is not valid JSON-RPC: %s", inspected.invalid)
             return b"" if event.id is None else f"id: {event.id}\n\n".encode()
-        self._learn_version(exchange, inspected.messages)
+        learn_version(exchange, inspected.messages)
         if inspected.forward is None:
             return b"" if event.id is None else f"id: {event.id}\n\n".encode()
-        if inspected.forward is event.data or inspected.forward == event.data.encode():
+        if not inspected.changed:
             return event.raw
         return format_event(inspected.forward, event=event.event, id_=event.id)
 
@@ -337,17 +336,6 @@ class HttpProxy:
 
     def _context(self, request: web.BaseRequest, session_id: str | None, version: str | None) -> GuardContext:
         return GuardContext(self.runtime.pipeline.server_id, session_id, version, request.remote)
-
-    def _learn_version(self, exchange: Exchange, messages: list[Any]) -> None:
-        session = exchange.session
-        if session is None:
-            return
-        for message in messages:
-            if message.kind is Kind.RESULT and message.method == "initialize":
-                version = message.result.get("protocolVersion")
-                if isinstance(version, str):
-                    session.protocol_version = version
-                    exchange.ctx = GuardContext(exchange.ctx.server_id, session.id, version, exchange.ctx.client_id)
 
     def _check_origin(self, request: web.BaseRequest) -> web.StreamResponse | None:
         origin = request.headers.get("Origin")
