@@ -116,7 +116,7 @@ def table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 def audit_rows(paths: list[Path]) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for path in paths:
         for line in path.read_text().splitlines():
             e: dict[str, Any] = json.loads(line)
