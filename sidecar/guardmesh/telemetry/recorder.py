@@ -1,5 +1,6 @@
 """One object the transports report to: spans, metrics and audit records for each message."""
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +14,8 @@ from guardmesh.protocol.methods import metric_label
 from guardmesh.telemetry import names, tracing
 from guardmesh.telemetry.audit import AuditLog
 from guardmesh.telemetry.metrics import Metrics
+
+log = logging.getLogger("guardmesh.rejected")
 
 
 class Telemetry:
@@ -121,5 +124,7 @@ class Telemetry:
             span.set_status(Status(StatusCode.ERROR))
         span.end()
 
-    def rejected(self, reason: str) -> None:
+    def rejected(self, reason: str, detail: str = "") -> None:
+        """Count and log an input refused before any guard ran; `reason` is a short fixed label."""
         self.metrics.rejected.labels(reason).inc()
+        log.info("rejected (%s)%s", reason, f": {detail}" if detail else "")

@@ -100,7 +100,7 @@ class Relay:
             if check is not None:
                 check(messages)
         except ProtocolError as exc:
-            self.telemetry.rejected(exc.reason)
+            self.telemetry.rejected(exc.reason, str(exc))
             return FromClient(None, [error_object(exc.id, exc.code, str(exc))], rejected=True)
         pipeline = self.runtime.pipeline
         telemetry = self.telemetry
@@ -155,7 +155,7 @@ class Relay:
         try:
             messages, is_batch = parse(data, Direction.TO_CLIENT, self.runtime.limits.max_depth)
         except ProtocolError as exc:
-            self.telemetry.rejected(f"upstream-{exc.reason}")
+            self.telemetry.rejected(f"upstream-{exc.reason}", str(exc))
             return FromServer(None, invalid=str(exc))
         pipeline = self.runtime.pipeline
         telemetry = self.telemetry
