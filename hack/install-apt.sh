@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian tools the benchmarks use, only if missing: wrk (load generator) and nginx
+# (nginx-light where the release has it, else nginx; a static upstream baseline).
+# Needs root (or passwordless sudo) when something is missing. Prints nothing to stdout.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+have_nginx() { command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; }
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+have_nginx || missing+=(nginx)
+((${#missing[@]} == 0)) && exit 0
+
+sudo=()
+[[ ${EUID} -eq 0 ]] || sudo=(sudo -n)
+export DEBIAN_FRONTEND=noninteractive
+log "apt-get update (missing: ${missing[*]})"
+"${sudo[@]}" apt-get update -qq >/dev/null
+pkgs=()
+for m in "${missing[@]}"; do
+  if [[ ${m} == nginx ]] && apt-cache show nginx-light >/dev/null 2>&1; then m=nginx-light; fi
+  pkgs+=("${m}")
+done
+log "apt-get install ${pkgs[*]}"
+# Docker-style images ship /usr/sbin/policy-rc.d (exit 101), so nginx is not started as a service.
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+{ command -v wrk >/dev/null && have_nginx; } || die "install finished but wrk/nginx still missing"
+log "installed ${pkgs[*]}"

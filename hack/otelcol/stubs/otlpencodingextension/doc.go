@@ -1,0 +1,2 @@
+// Package otlpencodingextension is an empty stand-in; see go.mod. It is never linked into the collector.
+package otlpencodingextension

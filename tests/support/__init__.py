@@ -1,0 +1,1 @@
+"""Test support code: locating and running the real components tests use (see ``peers``)."""
