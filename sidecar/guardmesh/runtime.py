@@ -58,6 +58,7 @@ class Runtime:
             return self.config_path.read_bytes()
         except OSError as exc:
             self.config_error = f"{self.config_path}: cannot read: {exc.strerror}"
+            self._signature = None  # so a file that stays missing is reported once, not on every poll
             return None
 
     def changed(self) -> bool:

@@ -51,9 +51,9 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
             addresses: list[str] = []
             try:
                 server = web.Server(proxy.handle, handler_cancellation=True, access_log=None)
-                runners.append(await _start(web.ServerRunner(server), settings.listen, addresses))
+                runners.append(await _start(web.ServerRunner(server, shutdown_timeout=30), settings.listen, addresses))
                 if settings.admin is not None:
-                    admin = web.AppRunner(admin_app(runtime), access_log=None)
+                    admin = web.AppRunner(admin_app(runtime), access_log=None, shutdown_timeout=30)
                     runners.append(await _start(admin, settings.admin, addresses))
                 async with runtime.watching():
                     yield runtime, addresses
@@ -64,7 +64,7 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
 
 async def _start(runner: web.BaseRunner, where: tuple[str, int], addresses: list[str]) -> web.BaseRunner:
     await runner.setup()
-    site = web.TCPSite(runner, where[0], where[1], backlog=1024, shutdown_timeout=30)
+    site = web.TCPSite(runner, where[0], where[1], backlog=1024)
     await site.start()
     addresses.extend(f"{host}:{port}" for host, port, *_ in (s.getsockname() for s in _sockets(site)))
     return runner

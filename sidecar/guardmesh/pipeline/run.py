@@ -5,12 +5,13 @@ import inspect
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from guardmesh.config.models import Bundle, EnforcementAction, FailureMode, Phase
 from guardmesh.guards.api import Decision, Guard, GuardContext, Verdict
 from guardmesh.guards.registry import GuardResources, build_guard
 from guardmesh.protocol.errors import GUARD_DENIED, GUARD_FAILED
-from guardmesh.protocol.jsonrpc import Message
+from guardmesh.protocol.jsonrpc import Kind, Message, ProtocolError, classify
 
 log = logging.getLogger("guardmesh.pipeline")
 
@@ -150,8 +151,17 @@ def _checked(result: object, message: Message) -> Verdict:
         body = result.body
         if not isinstance(body, dict) or body.get("jsonrpc") != "2.0" or body.get("id") != message.body.get("id"):
             raise ValueError("modified message is not a JSON-RPC message with the same id")
+        try:
+            fresh = classify(body, message.direction)
+        except ProtocolError as exc:
+            raise ValueError(f"modified message is not valid JSON-RPC: {exc}") from None
+        # Guards were selected by kind and method, so a modification may change neither.
+        if fresh.kind is not message.kind or (fresh.method is not None and fresh.method != message.method):
+            raise ValueError("modified message changed its kind or method")
     return result
 
 
-def _replace_body(message: Message, body: dict[str, object]) -> Message:
-    return Message(body, message.direction, message.kind, message.phase, message.method, message.id, message.target)
+def _replace_body(message: Message, body: dict[str, Any]) -> Message:
+    # A rewritten request may name another tool or resource: later guards judge the new target.
+    target = classify(body, message.direction).target if message.kind is Kind.REQUEST else message.target
+    return Message(body, message.direction, message.kind, message.phase, message.method, message.id, target)

@@ -75,6 +75,10 @@ def decode(raw: bytes, max_depth: int) -> Any:
     except orjson.JSONDecodeError as exc:
         if "utf-8" in str(exc).lower():
             raise ProtocolError(PARSE_ERROR, "Parse error: body is not valid UTF-8", reason="utf8") from None
+        if str(exc).startswith("depth limit exceeded"):  # orjson's own bound (1024) is past any max_depth
+            raise ProtocolError(
+                INVALID_REQUEST, f"Invalid request: nesting deeper than {max_depth} levels", reason="depth"
+            ) from None
         raise ProtocolError(PARSE_ERROR, f"Parse error: {exc}", reason="parse") from None
     # Counting brackets is a C-speed upper bound on depth; walk only when it could be exceeded.
     if raw.count(b"{") + raw.count(b"[") > max_depth and _depth(value, max_depth) > max_depth:

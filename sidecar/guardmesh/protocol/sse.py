@@ -4,8 +4,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-# The spec allows CRLF, LF or CR line ends; an event ends at the first empty line.
-_EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
+# The spec allows CRLF, LF or CR line ends; an event ends at an empty line. Mixed CRLF and LF line
+# ends are recognised too; CR-only streams end events at CR CR.
+_EVENT_END = re.compile(rb"\r\n\r\n|\r\n\n|\n\r\n|\n\n|\r\r")
 _LINE = re.compile(rb"\r\n|\r|\n")
 
 
