@@ -5,16 +5,19 @@ import contextlib
 import logging
 import signal
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import aiohttp
 from aiohttp import web
 
 from guardmesh.app.admin import admin_app
+from guardmesh.config import ConfigError
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.setup import telemetry_from_env
+from guardmesh.transports import h1
 from guardmesh.transports.streamable_http import HttpProxy
 
 log = logging.getLogger("guardmesh.sidecar")
@@ -43,31 +46,40 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
     """Run the sidecar while the context is open; yields the runtime and the bound addresses."""
     async with telemetry_from_env(settings.audit_log, "tcp") as telemetry:
         runtime = Runtime(telemetry, settings.server_id or settings.upstream, settings.config)
-        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True)
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=5)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as client:
-            proxy = HttpProxy(runtime, settings.upstream, client)
-            runners: list[web.BaseRunner] = []
-            addresses: list[str] = []
-            try:
-                server = web.Server(proxy.handle, handler_cancellation=True, access_log=None)
-                runners.append(await _start(web.ServerRunner(server, shutdown_timeout=30), settings.listen, addresses))
-                if settings.admin is not None:
-                    admin = web.AppRunner(admin_app(runtime), access_log=None, shutdown_timeout=30)
-                    runners.append(await _start(admin, settings.admin, addresses))
-                async with runtime.watching():
-                    yield runtime, addresses
-            finally:
-                for runner in reversed(runners):
-                    await runner.cleanup()
+        pool = upstream_pool(settings.upstream)
+        addresses: list[str] = []
+        admin: web.AppRunner | None = None
+        server = await h1.serve(HttpProxy(runtime, pool).handle, *settings.listen, backlog=1024)
+        try:
+            addresses.extend(_address(s) for s in server.sockets)
+            if settings.admin is not None:
+                admin = web.AppRunner(admin_app(runtime), access_log=None, shutdown_timeout=5)
+                await admin.setup()
+                site = web.TCPSite(admin, *settings.admin)
+                await site.start()
+                addresses.extend(_address(s) for s in _sockets(site))
+            async with runtime.watching():
+                yield runtime, addresses
+        finally:
+            server.close()
+            await server.wait_closed(grace=30)
+            await pool.close()
+            if admin is not None:
+                await admin.cleanup()
 
 
-async def _start(runner: web.BaseRunner, where: tuple[str, int], addresses: list[str]) -> web.BaseRunner:
-    await runner.setup()
-    site = web.TCPSite(runner, where[0], where[1], backlog=1024)
-    await site.start()
-    addresses.extend(f"{host}:{port}" for host, port, *_ in (s.getsockname() for s in _sockets(site)))
-    return runner
+def upstream_pool(upstream: str) -> h1.UpstreamPool:
+    """Keep-alive connections to the protected server; https upstreams get the system's trust store."""
+    parts = urlsplit(upstream)
+    if parts.scheme not in ("http", "https") or parts.hostname is None:
+        raise ConfigError(f"--upstream must be an http:// or https:// URL, got {upstream!r}")
+    tls = ssl.create_default_context() if parts.scheme == "https" else None
+    return h1.UpstreamPool(parts.hostname, parts.port or (443 if tls else 80), ssl=tls)
+
+
+def _address(sock: socket.socket) -> str:
+    host, port, *_ = sock.getsockname()
+    return f"{host}:{port}"
 
 
 def _sockets(site: web.TCPSite) -> list[socket.socket]:

@@ -10,11 +10,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import orjson
-from aiohttp import web
-from multidict import CIMultiDict
-from yarl import URL
 
 from guardmesh.guards.api import GuardContext
 from guardmesh.protocol import errors
@@ -23,19 +19,15 @@ from guardmesh.protocol.methods import BATCH_REVISIONS, DEFAULT_HTTP_REVISION, L
 from guardmesh.protocol.routing import routing_check
 from guardmesh.protocol.sse import SseDecoder, SseEvent, SseTooLarge, format_event
 from guardmesh.runtime import Runtime
-from guardmesh.transports.http import (
-    TooLarge,
-    forward_headers,
-    json_response,
-    read_bounded,
-    response_headers,
-)
+from guardmesh.transports.h1 import Request, Response, Stream, TooLarge, UpstreamBroken, UpstreamPool, UpstreamResponse
+from guardmesh.transports.http import forward_headers, json_response, response_headers
 from guardmesh.transports.relay import Exchange, FromClient, Relay, learn_version
 from guardmesh.transports.sessions import BoundedMap, Session, SessionTable
 
 log = logging.getLogger("guardmesh.http")
 
-_UPSTREAM_BROKEN = (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError)
+Answer = Response | None
+"""What a handler returns: a whole response, or None once it has streamed one."""
 
 
 class UpstreamFailed(Exception):
@@ -45,17 +37,15 @@ class UpstreamFailed(Exception):
 
 
 class HttpProxy:
-    def __init__(self, runtime: Runtime, upstream: str, client: aiohttp.ClientSession) -> None:
+    def __init__(self, runtime: Runtime, pool: UpstreamPool) -> None:
         self.runtime = runtime
         self.relay = Relay(runtime)
-        parts = urlsplit(upstream)
-        self.base = f"{parts.scheme}://{parts.netloc}"
-        self.client = client
+        self.pool = pool
         self.sessions = SessionTable(runtime.limits.max_sessions)
         self.legacy: BoundedMap[str, Session] = BoundedMap(runtime.limits.max_sessions)
         """Legacy SSE sessions by the path and query of their POST endpoint."""
 
-    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def handle(self, request: Request) -> Answer:
         refusal = self._check_origin(request)
         if refusal is not None:
             return refusal
@@ -72,10 +62,10 @@ class HttpProxy:
 
     # --- requests from the client -------------------------------------------------------------
 
-    async def _post(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _post(self, request: Request) -> Answer:
         limits = self.runtime.limits
         try:
-            body = await read_bounded(request.content, request.content_length, limits.max_body_bytes)
+            body = await request.read(limits.max_body_bytes)
         except TooLarge:
             self.runtime.telemetry.rejected("too-large")
             return json_response(
@@ -112,7 +102,7 @@ class HttpProxy:
         finally:
             upstream.close()
 
-    async def _legacy_post(self, request: web.BaseRequest, body: bytes, session: Session) -> web.StreamResponse:
+    async def _legacy_post(self, request: Request, body: bytes, session: Session) -> Answer:
         """2024-11-05: answers travel on the session's SSE stream, so refusals are delivered there too."""
         ctx = self._context(request, session.id, LEGACY_SSE)
         exchange = Exchange(ctx, session, pending=session.client_requests, headers=request.headers)
@@ -123,19 +113,11 @@ class HttpProxy:
             if reply.get("id") is not None:
                 _inject(session, format_event(orjson.dumps(reply), event="message"))
         if result.forward is None:
-            return web.Response(status=202, text="Accepted")
+            return Response(202, [("Content-Type", "text/plain")], b"Accepted")
         upstream = await self._send(request, result.forward)
-        try:
-            payload = await read_bounded(upstream.content, upstream.content_length, self.runtime.limits.max_body_bytes)
-        except TooLarge:
-            raise UpstreamFailed(502, errors.TOO_LARGE, "Upstream response too large") from None
-        except _UPSTREAM_BROKEN as exc:
-            raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream broke off: {exc}") from None
-        finally:
-            upstream.close()
-        return web.Response(status=upstream.status, body=payload, headers=response_headers(upstream.headers.items()))
+        return await self._whole(upstream)
 
-    async def _get(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _get(self, request: Request) -> Answer:
         session_id = request.headers.get("mcp-session-id")
         session = self.sessions.get(session_id) if session_id is not None else None
         if session_id is not None and session is None:
@@ -152,56 +134,53 @@ class HttpProxy:
         finally:
             upstream.close()
 
-    async def _other(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _other(self, request: Request) -> Answer:
         """DELETE ends a session; anything else (OPTIONS, ...) passes through unchanged."""
-        limits = self.runtime.limits
         try:
-            body = await read_bounded(request.content, request.content_length, limits.max_body_bytes)
+            body = await request.read(self.runtime.limits.max_body_bytes)
         except TooLarge:
             self.runtime.telemetry.rejected("too-large")
             return json_response(413, error_object(None, errors.TOO_LARGE, "Request body too large"))
         upstream = await self._send(request, body or None)
-        try:
-            payload = await read_bounded(upstream.content, upstream.content_length, limits.max_body_bytes)
-        except TooLarge:
-            raise UpstreamFailed(502, errors.TOO_LARGE, "Upstream response too large") from None
-        except _UPSTREAM_BROKEN as exc:
-            raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream broke off: {exc}") from None
-        finally:
-            upstream.close()
+        answer = await self._whole(upstream)
         session_id = request.headers.get("mcp-session-id")
         if request.method == "DELETE" and session_id is not None and upstream.status < 300:
             self.sessions.close(session_id)
-        return web.Response(status=upstream.status, body=payload, headers=response_headers(upstream.headers.items()))
+        return answer
+
+    async def _whole(self, upstream: UpstreamResponse) -> Response:
+        """Relay an answer that needs no inspection, read whole (bounded)."""
+        try:
+            payload = await upstream.read(self.runtime.limits.max_body_bytes)
+        except TooLarge:
+            raise UpstreamFailed(502, errors.TOO_LARGE, "Upstream response too large") from None
+        except UpstreamBroken as exc:
+            raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream broke off: {exc}") from None
+        finally:
+            upstream.close()
+        return Response(upstream.status, response_headers(upstream.headers.items()), payload)
 
     # --- the server's side ----------------------------------------------------------------------
 
-    async def _send(self, request: web.BaseRequest, body: bytes | None) -> aiohttp.ClientResponse:
+    async def _send(self, request: Request, body: bytes | None) -> UpstreamResponse:
         """Start the upstream request; 502 when the server cannot be reached, 504 when it does not answer."""
-        url = URL(self.base + request.raw_path, encoded=True)
         try:
             async with asyncio.timeout(self.runtime.limits.upstream_timeout_seconds):
-                return await self.client.request(
-                    request.method,
-                    url,
-                    data=body,
-                    headers=forward_headers(request.headers),
-                    allow_redirects=False,
+                return await self.pool.request(
+                    request.method, request.raw_path, forward_headers(request.headers.items()), body
                 )
         except TimeoutError:
             raise UpstreamFailed(504, errors.UPSTREAM_TIMEOUT, "Upstream MCP server did not answer in time") from None
-        except _UPSTREAM_BROKEN as exc:
-            raise UpstreamFailed(
-                502, errors.UPSTREAM_UNAVAILABLE, f"Upstream MCP server unreachable: {type(exc).__name__}"
-            ) from None
+        except UpstreamBroken as exc:
+            raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream MCP server unreachable: {exc}") from None
 
     async def _answer(
         self,
-        request: web.BaseRequest,
-        upstream: aiohttp.ClientResponse,
+        request: Request,
+        upstream: UpstreamResponse,
         exchange: Exchange,
         replies: list[dict[str, Any]],
-    ) -> web.StreamResponse:
+    ) -> Answer:
         session_id = upstream.headers.get("mcp-session-id")
         if (
             session_id is not None
@@ -212,18 +191,19 @@ class HttpProxy:
         content_type = upstream.headers.get("Content-Type", "")
         headers = response_headers(upstream.headers.items())
         if content_type.startswith("text/event-stream"):
-            return await self._stream(request, upstream, exchange, replies, headers)
+            await self._stream(request, upstream, exchange, replies, headers)
+            return None
         limit = self.runtime.limits.max_body_bytes
         try:
-            payload = await read_bounded(upstream.content, upstream.content_length, limit)
+            payload = await upstream.read(limit)
         except TooLarge:
             raise UpstreamFailed(502, errors.TOO_LARGE, f"Upstream response exceeds {limit} bytes") from None
-        except _UPSTREAM_BROKEN as exc:
+        except UpstreamBroken as exc:
             raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream broke off: {exc}") from None
         if not (content_type.startswith("application/json") and payload and upstream.status < 300):
             if replies:
                 return json_response(200, replies if len(replies) > 1 else replies[0])
-            return web.Response(status=upstream.status, body=payload, headers=headers)
+            return Response(upstream.status, headers, payload)
         inspected = await self.relay.from_server(payload, exchange)
         if inspected.invalid is not None:
             raise UpstreamFailed(
@@ -235,26 +215,23 @@ class HttpProxy:
             answers = orjson.loads(body) if body else []
             merged = (answers if isinstance(answers, list) else [answers]) + replies
             body = orjson.dumps(merged)
-        headers.popall("Content-Type", None)
-        headers["Content-Type"] = "application/json"
-        return web.Response(status=upstream.status, body=body, headers=headers)
+        return json_response(upstream.status, body, headers)
 
     async def _stream(
         self,
-        request: web.BaseRequest,
-        upstream: aiohttp.ClientResponse,
+        request: Request,
+        upstream: UpstreamResponse,
         exchange: Exchange,
         replies: list[dict[str, Any]],
-        headers: CIMultiDict[str],
-    ) -> web.StreamResponse:
-        out = web.StreamResponse(status=upstream.status, headers=headers)
-        await out.prepare(request)
+        headers: list[tuple[str, str]],
+    ) -> None:
+        out = await request.start_stream(upstream.status, headers)
         for reply in replies:
             await out.write(format_event(orjson.dumps(reply), event="message"))
         decoder = SseDecoder(self.runtime.limits.max_body_bytes)
         injector: asyncio.Task[None] | None = None
         try:
-            async for chunk in upstream.content.iter_any():
+            async for chunk in upstream.chunks():
                 for event in decoder.feed(chunk):
                     data = await self._event(request, event, exchange)
                     if data:
@@ -265,7 +242,7 @@ class HttpProxy:
         except SseTooLarge as exc:
             self.runtime.telemetry.rejected("upstream-too-large")
             await self._fail_pending(out, exchange, errors.TOO_LARGE, f"Upstream stream broken: {exc}")
-        except _UPSTREAM_BROKEN as exc:
+        except UpstreamBroken as exc:
             self.runtime.telemetry.rejected("upstream-broken")
             log.warning("upstream stream broke off: %s", exc)
             await self._fail_pending(
@@ -274,9 +251,9 @@ class HttpProxy:
         finally:
             if injector is not None:
                 injector.cancel()
-        return out
+        return None
 
-    async def _event(self, request: web.BaseRequest, event: SseEvent, exchange: Exchange) -> bytes:
+    async def _event(self, request: Request, event: SseEvent, exchange: Exchange) -> bytes:
         if event.event == "endpoint" and event.data is not None:
             return self._legacy_endpoint(event, exchange)
         if not event.carries_message or event.data is None:
@@ -308,23 +285,26 @@ class HttpProxy:
             return format_event(path, event="endpoint", id_=event.id)
         return event.raw
 
-    async def _answer_server(self, request: web.BaseRequest, exchange: Exchange, error: dict[str, Any]) -> None:
+    async def _answer_server(self, request: Request, exchange: Exchange, error: dict[str, Any]) -> None:
         """Tell the server that its request was refused, as the client would have answered it."""
-        headers = CIMultiDict({"Content-Type": "application/json", "Accept": "application/json, text/event-stream"})
+        headers = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")]
         session = exchange.session
         path = request.raw_path
         if session is not None and session.protocol_version == LEGACY_SSE:
             path = session.id
         elif session is not None:
-            headers["Mcp-Session-Id"] = session.id
+            headers.append(("Mcp-Session-Id", session.id))
             if session.protocol_version:
-                headers["MCP-Protocol-Version"] = session.protocol_version
-        with contextlib.suppress(*_UPSTREAM_BROKEN, TimeoutError):
+                headers.append(("MCP-Protocol-Version", session.protocol_version))
+        with contextlib.suppress(UpstreamBroken, TimeoutError, TooLarge):
             async with asyncio.timeout(self.runtime.limits.upstream_timeout_seconds):
-                resp = await self.client.post(self.base + path, data=orjson.dumps(error), headers=headers)
-                resp.close()
+                resp = await self.pool.request("POST", path, headers, orjson.dumps(error))
+                try:
+                    await resp.read(self.runtime.limits.max_body_bytes)
+                finally:
+                    resp.close()
 
-    async def _fail_pending(self, out: web.StreamResponse, exchange: Exchange, code: int, message: str) -> None:
+    async def _fail_pending(self, out: Stream, exchange: Exchange, code: int, message: str) -> None:
         """The stream ended badly: every request still waiting on it gets an error instead of silence."""
         telemetry = self.runtime.telemetry
         for id_, pending in exchange.pending.drain():
@@ -334,10 +314,10 @@ class HttpProxy:
 
     # --- helpers --------------------------------------------------------------------------------
 
-    def _context(self, request: web.BaseRequest, session_id: str | None, version: str | None) -> GuardContext:
+    def _context(self, request: Request, session_id: str | None, version: str | None) -> GuardContext:
         return GuardContext(self.runtime.pipeline.server_id, session_id, version, request.remote)
 
-    def _check_origin(self, request: web.BaseRequest) -> web.StreamResponse | None:
+    def _check_origin(self, request: Request) -> Response | None:
         origin = request.headers.get("Origin")
         if origin is None or origin in self.runtime.bundle.allowed_origins:
             return None
@@ -347,7 +327,7 @@ class HttpProxy:
         return json_response(403, error_object(None, errors.FORBIDDEN_ORIGIN, f"Origin {origin!r} is not allowed"))
 
 
-def _replies_only(result: FromClient) -> web.Response:
+def _replies_only(result: FromClient) -> Response:
     """Every message was refused: answer with the errors (403 when only notifications were refused)."""
     replies = result.replies
     if all(r.get("id") is None for r in replies):
@@ -362,7 +342,7 @@ def _inject(session: Session, event: bytes) -> None:
         log.error("legacy session %s: dropped an injected event, queue full", session.id)
 
 
-async def _pump(out: web.StreamResponse, session: Session) -> None:
+async def _pump(out: Stream, session: Session) -> None:
     """Deliver the sidecar's own events (refusals) on a legacy SSE stream, between the server's."""
     while True:
         event = await session.inject.get()
