@@ -49,7 +49,8 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
         pool = upstream_pool(settings.upstream)
         addresses: list[str] = []
         admin: web.AppRunner | None = None
-        server = await h1.serve(HttpProxy(runtime, pool).handle, *settings.listen, backlog=1024)
+        proxy = HttpProxy(runtime, pool)
+        server = await h1.serve(proxy.handle, *settings.listen, backlog=1024)
         try:
             addresses.extend(_address(s) for s in server.sockets)
             if settings.admin is not None:
@@ -62,6 +63,7 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
                 yield runtime, addresses
         finally:
             server.close()
+            proxy.close_streams()
             await server.wait_closed(grace=30)
             await pool.close()
             if admin is not None:

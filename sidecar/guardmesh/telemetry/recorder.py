@@ -39,8 +39,11 @@ class Telemetry:
             attributes[names.JSONRPC_REQUEST_ID] = str(message.id)
         if ctx.session_id is not None:
             attributes[names.MCP_SESSION_ID] = ctx.session_id
-        if ctx.protocol_version is not None:
-            attributes[names.MCP_PROTOCOL_VERSION] = ctx.protocol_version
+        version = ctx.protocol_version
+        if method == "initialize" and isinstance(params.get("protocolVersion"), str):
+            version = params["protocolVersion"]  # the session's revision is not settled yet
+        if version is not None:
+            attributes[names.MCP_PROTOCOL_VERSION] = version
         target = None
         if message.target is not None:
             if method == "tools/call":

@@ -18,6 +18,7 @@ from guardmesh.pipeline import Outcome
 from guardmesh.protocol.errors import INVALID_REQUEST, JsonRpcId, error_object
 from guardmesh.protocol.jsonrpc import Direction, Kind, Message, ProtocolError, parse
 from guardmesh.runtime import Runtime
+from guardmesh.telemetry.recorder import Telemetry
 from guardmesh.transports.sessions import BoundedMap, Pending, Session, pending_map
 
 
@@ -35,6 +36,15 @@ class Exchange:
     @property
     def server_requests(self) -> BoundedMap[JsonRpcId, Pending]:
         return self.session.server_requests if self.session is not None else self.pending
+
+
+def _answered(
+    telemetry: Telemetry, pending: Pending, answer: Message | None, code: int | None = None, message: str = ""
+) -> None:
+    """Close a request's span and timing on its first answer; a replay of the answer is not counted again."""
+    if not pending.answered:
+        pending.answered = True
+        telemetry.end(pending.span, pending.started, pending.method, answer, code, message)
 
 
 def learn_version(exchange: Exchange, messages: list[Message]) -> None:
@@ -140,9 +150,14 @@ class Relay:
             kept.append(outcome.message.body)
             if message.kind is Kind.REQUEST:
                 requests += 1
-                exchange.pending.put(message.id, Pending(message.method or "", message.target, span))
+                pending = Pending(message.method or "", message.target, span)
+                exchange.pending.put(message.id, pending)
+                session = exchange.session
+                if session is not None and session.client_requests is not exchange.pending:
+                    # The answer may come on another stream (a GET resumed with Last-Event-ID).
+                    session.client_requests.put(message.id, pending)
             elif pending is not None:
-                telemetry.end(pending.span, pending.started, pending.method, outcome.message)
+                _answered(telemetry, pending, outcome.message)
         if not changed:
             return FromClient(raw, replies, requests=requests)
         forward = None
@@ -168,6 +183,9 @@ class Relay:
             span = None
             if message.kind is Kind.RESULT or message.kind is Kind.ERROR:
                 pending = exchange.pending.pop(message.id)
+                if pending is None and exchange.session is not None:
+                    # An answer replayed on a resumed stream (`Last-Event-ID`): guard it like the first time.
+                    pending = exchange.session.client_requests.get(message.id)
                 if pending is not None:
                     message.method, message.target, span = pending.method, pending.target, pending.span
             elif message.kind is Kind.REQUEST:
@@ -191,9 +209,7 @@ class Relay:
                 elif message.kind is not Kind.NOTIFICATION:
                     out.append(error)
                     if pending is not None:
-                        telemetry.end(
-                            span, pending.started, pending.method, None, outcome.error_code, outcome.error_message
-                        )
+                        _answered(telemetry, pending, None, outcome.error_code, outcome.error_message)
                 continue
             if outcome.modified:
                 changed = True
@@ -201,7 +217,7 @@ class Relay:
             if message.kind is Kind.REQUEST:
                 exchange.server_requests.put(message.id, Pending(message.method or "", None, span))
             elif pending is not None:
-                telemetry.end(span, pending.started, pending.method, outcome.message)
+                _answered(telemetry, pending, outcome.message)
         if not changed:
             return FromServer(data, to_server, messages=messages)
         forward = None

@@ -54,14 +54,17 @@ class Pending:
     target: str | None
     span: Span | None
     started: float = field(default_factory=time.perf_counter)
+    answered: bool = False
 
 
-# How many unanswered requests one session or connection may have in flight.
+# How many unanswered requests one exchange or connection may have in flight.
 PENDING_LIMIT = 4096
+# How many recent requests a session remembers, so answers replayed after `Last-Event-ID` are matched.
+SESSION_REQUEST_MEMORY = 256
 
 
-def pending_map() -> BoundedMap[JsonRpcId, Pending]:
-    return BoundedMap(PENDING_LIMIT)
+def pending_map(limit: int = PENDING_LIMIT) -> BoundedMap[JsonRpcId, Pending]:
+    return BoundedMap(limit)
 
 
 @dataclass(eq=False)
@@ -70,8 +73,8 @@ class Session:
 
     id: str
     protocol_version: str | None = None
-    client_requests: BoundedMap[JsonRpcId, Pending] = field(default_factory=pending_map)
-    """Client requests whose answers arrive on a stream other than their POST (legacy SSE, resumption)."""
+    client_requests: BoundedMap[JsonRpcId, Pending] = field(default_factory=lambda: pending_map(SESSION_REQUEST_MEMORY))
+    """Recent client requests, for answers on a stream other than their POST (legacy SSE, resumption)."""
     server_requests: BoundedMap[JsonRpcId, Pending] = field(default_factory=pending_map)
     """Server requests the client has yet to answer."""
     inject: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(256))

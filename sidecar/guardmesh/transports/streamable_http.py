@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
@@ -25,6 +25,9 @@ from guardmesh.transports.relay import Exchange, FromClient, Relay, learn_versio
 from guardmesh.transports.sessions import BoundedMap, Session, SessionTable
 
 log = logging.getLogger("guardmesh.http")
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+_SESSION_PARAMS = ("sessionId", "session_id")
 
 Answer = Response | None
 """What a handler returns: a whole response, or None once it has streamed one."""
@@ -43,7 +46,15 @@ class HttpProxy:
         self.pool = pool
         self.sessions = SessionTable(runtime.limits.max_sessions)
         self.legacy: BoundedMap[str, Session] = BoundedMap(runtime.limits.max_sessions)
-        """Legacy SSE sessions by the path and query of their POST endpoint."""
+        """Legacy SSE sessions by their POST endpoint's path and session parameter (see `_legacy_key`)."""
+        self._standing: set[asyncio.Task[Any]] = set()
+        """Handlers of GET streams, which only end when a peer ends them."""
+
+    def close_streams(self) -> None:
+        """Shutting down: end standing GET streams now, so they do not hold the pod's grace period.
+        Clients reconnect (with `Last-Event-ID`) to another replica; POSTs in flight still finish."""
+        for task in self._standing:
+            task.cancel()
 
     async def handle(self, request: Request) -> Answer:
         refusal = self._check_origin(request)
@@ -71,7 +82,7 @@ class HttpProxy:
             return json_response(
                 413, error_object(None, errors.TOO_LARGE, f"Request body exceeds {limits.max_body_bytes} bytes")
             )
-        legacy = self.legacy.get(request.raw_path)
+        legacy = self._legacy_session(request)
         if legacy is not None:
             return await self._legacy_post(request, body, legacy)
         headers = request.headers
@@ -118,6 +129,15 @@ class HttpProxy:
         return await self._whole(upstream)
 
     async def _get(self, request: Request) -> Answer:
+        task = asyncio.current_task()
+        if task is not None:
+            self._standing.add(task)
+        try:
+            return await self._get_stream(request)
+        finally:
+            self._standing.discard(task)
+
+    async def _get_stream(self, request: Request) -> Answer:
         session_id = request.headers.get("mcp-session-id")
         session = self.sessions.get(session_id) if session_id is not None else None
         if session_id is not None and session is None:
@@ -277,7 +297,8 @@ class HttpProxy:
         target = urlsplit(event.data.strip())
         path = target.path + (f"?{target.query}" if target.query else "")
         session = Session(path, LEGACY_SSE)
-        self.legacy.put(path, session)
+        for key in _legacy_keys(target.path, target.query):
+            self.legacy.put(key, session)
         exchange.session = session
         exchange.pending = session.client_requests
         exchange.ctx = GuardContext(exchange.ctx.server_id, path, LEGACY_SSE, exchange.ctx.client_id)
@@ -314,17 +335,34 @@ class HttpProxy:
 
     # --- helpers --------------------------------------------------------------------------------
 
+    def _legacy_session(self, request: Request) -> Session | None:
+        """The legacy SSE session a POST belongs to, however its query is spelled."""
+        for key in _legacy_keys(request.path, request.query_string):
+            session = self.legacy.get(key)
+            if session is not None:
+                return session
+        return None
+
     def _context(self, request: Request, session_id: str | None, version: str | None) -> GuardContext:
         return GuardContext(self.runtime.pipeline.server_id, session_id, version, request.remote)
 
     def _check_origin(self, request: Request) -> Response | None:
+        """Browsers name the page's origin; only listed origins and pages on this machine may call.
+        A matching Host proves nothing: a DNS-rebinding page sends its own name in both."""
         origin = request.headers.get("Origin")
         if origin is None or origin in self.runtime.bundle.allowed_origins:
             return None
-        if urlsplit(origin).netloc == request.host:
+        if urlsplit(origin).hostname in _LOOPBACK:
             return None
         self.runtime.telemetry.rejected("origin")
         return json_response(403, error_object(None, errors.FORBIDDEN_ORIGIN, f"Origin {origin!r} is not allowed"))
+
+
+def _legacy_keys(path: str, query: str) -> list[str]:
+    """Keys of a legacy endpoint: its path with each session parameter value, or the path alone.
+    Servers find the session by that parameter, so extra or reordered parameters must not hide it."""
+    values = [v for k, v in parse_qsl(query, keep_blank_values=True) if k in _SESSION_PARAMS]
+    return [f"{path}?{v}" for v in values] or [path]
 
 
 def _replies_only(result: FromClient) -> Response:

@@ -115,7 +115,7 @@ class UpstreamResponse:
 
     # Called by the connection as the parser delivers the body.
 
-    def feed(self, data: bytes) -> None:
+    def _feed(self, data: bytes) -> None:
         if self._released:
             return
         self._chunks.append(data)
@@ -124,11 +124,11 @@ class UpstreamResponse:
             self._conn.pause()
         self._wake()
 
-    def finish(self) -> None:
+    def _finish(self) -> None:
         self._complete = True
         self._wake()
 
-    def fail(self, exc: UpstreamBroken) -> None:
+    def _fail(self, exc: UpstreamBroken) -> None:
         if not self._complete and self._error is None:
             self._error = exc
             self._wake()
@@ -340,7 +340,7 @@ class _UpstreamConnection(asyncio.Protocol):
         response = self._response
         if response is not None and response.until_eof and exc is None:
             response.keep_alive = False
-            response.finish()
+            response._finish()
         else:
             reason = "closed the connection" if exc is None else f"reset the connection ({type(exc).__name__})"
             self._break(reason)
@@ -353,7 +353,7 @@ class _UpstreamConnection(asyncio.Protocol):
             head.set_exception(UpstreamBroken(f"upstream {reason} before responding"))
         response, self._response = self._response, None
         if response is not None:
-            response.fail(UpstreamBroken(f"upstream {reason} mid-body"))
+            response._fail(UpstreamBroken(f"upstream {reason} mid-body"))
         self.close()
 
     # httptools callbacks
@@ -376,7 +376,7 @@ class _UpstreamConnection(asyncio.Protocol):
             # response ends here and the connection is not reused.
             response.keep_alive = False
             response.until_eof = False
-            response.finish()
+            response._finish()
         else:
             self._response = response
         head, self._head = self._head, None
@@ -385,7 +385,7 @@ class _UpstreamConnection(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         if self._response is not None:
-            self._response.feed(body)
+            self._response._feed(body)
 
     def on_message_complete(self) -> None:
         if self._informational:
@@ -393,4 +393,4 @@ class _UpstreamConnection(asyncio.Protocol):
             return
         response, self._response = self._response, None
         if response is not None:
-            response.finish()
+            response._finish()

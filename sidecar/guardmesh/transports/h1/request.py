@@ -74,9 +74,12 @@ class Stream:
 
 
 class Request:
-    """One request as parsed; its body is read with `read(limit)`."""
+    """One request: `method`, `raw_path` (target as sent), `path` (percent-decoded), `query_string`, `headers`,
+    `content_length`, `remote` (peer IP), `host`, `keep_alive`, `http_version`; the body comes from `read(limit)`.
+    """
 
     __slots__ = (
+        "_bad_body",
         "_body",
         "_complete",
         "_conn",
@@ -85,18 +88,17 @@ class Request:
         "_error",
         "_expect_continue",
         "_limit",
+        "_must_close",
         "_parts",
         "_size",
         "_stream",
         "_waiter",
-        "bad_body",
         "content_length",
         "headers",
         "host",
         "http_version",
         "keep_alive",
         "method",
-        "must_close",
         "path",
         "query_string",
         "raw_path",
@@ -145,9 +147,9 @@ class Request:
         self._stream: Stream | None = None
         self.started = False
         """The response head has been written."""
-        self.must_close = False
+        self._must_close = False
         """The connection closes after this exchange (TooLarge, an unframed stream)."""
-        self.bad_body = False
+        self._bad_body = False
         """The body did not parse: the exchange ends with 400."""
 
     async def read(self, limit: int) -> bytes:
@@ -188,8 +190,8 @@ class Request:
         silent = self.method == "HEAD" or status in NO_BODY_STATUSES or status < 200
         chunked = self.http_version == "1.1" and not silent
         if not chunked and not silent:
-            self.must_close = True  # HTTP/1.0: the end of the body is the end of the connection
-        closing = self.must_close or conn.closing or not self.keep_alive
+            self._must_close = True  # HTTP/1.0: the end of the body is the end of the connection
+        closing = self._must_close or conn.closing or not self.keep_alive
         head = (
             status_line(status)
             + fields
@@ -204,25 +206,25 @@ class Request:
             await conn.drain()
         return stream
 
-    def encode(self, response: Response, closing: bool) -> bytes:
+    def _encode(self, response: Response, closing: bool) -> bytes:
         return encode_response(response, closing, head_only=self.method == "HEAD")
 
     def _refuse(self) -> None:
         """Drop the body for good: nothing more of it is buffered and the connection closes after the response."""
         self._discard = True
-        self.must_close = True
+        self._must_close = True
         self._parts.clear()
         raise TooLarge
 
     # Called by the connection as the parser delivers the body.
 
-    def feed(self, data: bytes) -> None:
+    def _feed(self, data: bytes) -> None:
         if self._discard:
             return
         self._size += len(data)
         if self._limit is not None and self._size > self._limit:
             self._discard = True
-            self.must_close = True
+            self._must_close = True
             self._parts.clear()
             self._wake()
             return
@@ -230,11 +232,11 @@ class Request:
         if self._limit is None and self._size > BODY_HIGH_WATER:
             self._conn.pause_for_body()
 
-    def finish(self) -> None:
+    def _finish(self) -> None:
         self._complete = True
         self._wake()
 
-    def fail(self, exc: BaseException) -> None:
+    def _fail(self, exc: BaseException) -> None:
         if not self._complete and self._error is None:
             self._error = exc
             self._wake()
@@ -249,14 +251,14 @@ class Request:
         return self._complete
 
     @property
-    def awaits_continue(self) -> bool:
+    def _awaits_continue(self) -> bool:
         """The client waits for 100 Continue before sending its body, and has not been sent one."""
         return self._expect_continue and not self._continue_sent and not self._complete
 
-    def continue_sent(self) -> None:
+    def _note_continue_sent(self) -> None:
         self._continue_sent = True
 
-    def end_stream(self) -> bool:
+    def _end_stream(self) -> bool:
         """End a started stream; False when the handler never started one."""
         if self._stream is None:
             return False
@@ -264,5 +266,5 @@ class Request:
         return True
 
     @property
-    def body_over_high_water(self) -> bool:
+    def _over_high_water(self) -> bool:
         return not self._discard and self._limit is None and self._size > BODY_HIGH_WATER

@@ -141,6 +141,7 @@ class _Connection(asyncio.Protocol):
         self._fields: list[tuple[str, str]] = []
         self._header_bytes = 0  # target, names and values of the head being parsed
         self._max_header_bytes = server.max_header_bytes
+        self._raw_head_bytes = 0  # bytes of reads that fell wholly inside the head being parsed
         self._in_head = False
         self._began = False  # a message began in the bytes being fed
         self._parsing: Request | None = None  # the request whose bytes are arriving
@@ -177,23 +178,24 @@ class _Connection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
             if self._in_head and not self._began:
-                # The parser holds an unfinished header line without calling us: count the raw bytes,
-                # so one endless header cannot grow its buffer past the limit (plus one read).
-                self._header_bytes += len(data)
-                if self._header_bytes > self._max_header_bytes:
+                # The parser buffers an unfinished header line without calling us; counting raw bytes
+                # (separators too, hence the slack) bounds that buffer against one endless line.
+                self._raw_head_bytes += len(data)
+                if self._raw_head_bytes > 4 * self._max_header_bytes + 65536:
+                    self._header_bytes = self._raw_head_bytes
                     raise _HeaderOverflow
         except HttpParserUpgrade:
-            # No upgrades are served: the request was answered as plain HTTP; what follows is dropped.
+            # No upgrades are served: the request is answered as plain HTTP; what follows is dropped.
             self._dropping_input = True
             if self._parsing is not None:
-                self._parsing.fail(ConnectionResetError("protocol upgrade is not supported"))
+                self._parsing._fail(ConnectionResetError("protocol upgrade is not supported"))
         except (HttpParserError, _HeaderOverflow):
             self._dropping_input = True
             req = self._parsing
             if req is not None:
-                req.bad_body = True
-                req.must_close = True
-                req.fail(ConnectionResetError("malformed request body"))
+                req._bad_body = True
+                req._must_close = True
+                req._fail(ConnectionResetError("malformed request body"))
             else:
                 status = 431 if self._header_bytes > self._max_header_bytes else 400
                 if self._active is None:
@@ -208,7 +210,7 @@ class _Connection(asyncio.Protocol):
         gone = ConnectionResetError("client disconnected")
         for req in (self._active, self._parsing):
             if req is not None:
-                req.fail(gone)
+                req._fail(gone)
         self._queue.clear()
         self._release_writers()
         if self._task is not None:
@@ -229,7 +231,7 @@ class _Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._url = b""
         self._fields = []
-        self._header_bytes = 0
+        self._header_bytes = self._raw_head_bytes = 0
         self._in_head = self._began = True
 
     def on_url(self, url: bytes) -> None:
@@ -265,11 +267,11 @@ class _Connection(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         if self._parsing is not None:
-            self._parsing.feed(body)
+            self._parsing._feed(body)
 
     def on_message_complete(self) -> None:
         if self._parsing is not None:
-            self._parsing.finish()
+            self._parsing._finish()
             self._parsing = None
 
     # Exchanges
@@ -298,37 +300,40 @@ class _Connection(asyncio.Protocol):
             except TooLarge:
                 if req.started:
                     raise
-                req.must_close = True
+                req._must_close = True
                 response = _ERRORS[413]
             if self.closed:
                 return False
             if response is not None:
                 if req.started:
                     raise RuntimeError("the handler returned a response after starting a stream")
-                closing = not req.keep_alive or req.must_close or self.closing or not req.body_complete
-                self.write(req.encode(response, closing))
-            elif not req.end_stream():
+                closing = not req.keep_alive or req._must_close or self.closing or not req.body_complete
+                self.write(req._encode(response, closing))
+            elif not req._end_stream():
                 raise RuntimeError("the handler returned neither a response nor a stream")
         except asyncio.CancelledError:
             if not self.closed:
                 self.transport.abort()
             raise
-        except Exception:
+        except Exception as exc:
             if self.closed:
-                return False  # the client left; nobody waits for an answer
-            if req.bad_body:
+                # The client left; nobody waits for an answer, but a bug is still worth a line.
+                if not isinstance(exc, ConnectionError):
+                    log.exception("HTTP handler failed on %s %s after its client left", req.method, req.path)
+                return False
+            if req._bad_body:
                 status = 400
             else:
                 status = 500
                 log.exception("HTTP handler failed on %s %s", req.method, req.path)
             if not req.started:
-                self.write(req.encode(_ERRORS[status], closing=True))
+                self.write(req._encode(_ERRORS[status], closing=True))
             # A started stream is cut short: the missing last chunk tells the client it is incomplete.
-            self._close(linger=not req.body_complete and not req.awaits_continue)
+            self._close(linger=not req.body_complete and not req._awaits_continue)
             return False
-        if not req.keep_alive or req.must_close or self.closing or not req.body_complete:
+        if not req.keep_alive or req._must_close or self.closing or not req.body_complete:
             # An unread body would be parsed as the next request: close instead of skipping it.
-            self._close(linger=not req.body_complete and not req.awaits_continue)
+            self._close(linger=not req.body_complete and not req._awaits_continue)
             return False
         return True
 
@@ -370,8 +375,8 @@ class _Connection(asyncio.Protocol):
 
     def body_wanted(self, req: Request) -> None:
         """The handler reads `req`'s body: invite it if the client waits for that, and let it flow."""
-        if req.awaits_continue and not req.started:
-            req.continue_sent()
+        if req._awaits_continue and not req.started:
+            req._note_continue_sent()
             self.write(_CONTINUE)
         self._maybe_resume()
 
@@ -386,7 +391,7 @@ class _Connection(asyncio.Protocol):
     def _maybe_resume(self) -> None:
         if not self._read_paused or self.closed or len(self._queue) >= MAX_QUEUED:
             return
-        if self._parsing is not None and self._parsing.body_over_high_water:
+        if self._parsing is not None and self._parsing._over_high_water:
             return
         self._read_paused = False
         self.transport.resume_reading()
