@@ -20,6 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from mcp.client import Client  # noqa: E402
 from mcp.shared.exceptions import MCPError  # noqa: E402
+
 from tests.support import peers  # noqa: E402
 
 SIDECAR = str(REPO / ".venv" / "bin" / "guardmesh-sidecar")
