@@ -1,41 +1,37 @@
 """Admin endpoints on their own port: /metrics, /healthz, /readyz."""
 
-from aiohttp import web
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from guardmesh.runtime import Runtime
+from guardmesh.transports.h1 import Request, Response
 
-RUNTIME = web.AppKey("runtime", Runtime)
-
-
-async def metrics(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    body = generate_latest(runtime.telemetry.metrics.registry)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+_JSON = [("Content-Type", "application/json")]
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+class Admin:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
 
+    async def handle(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return Response(405, [("Allow", "GET, HEAD")], b"")
+        if request.path == "/metrics":
+            body = generate_latest(self.runtime.telemetry.metrics.registry)
+            return Response(200, [("Content-Type", CONTENT_TYPE_LATEST)], body)
+        if request.path == "/healthz":
+            return Response(200, _JSON, b'{"status":"ok"}')
+        if request.path == "/readyz":
+            return Response(200, _JSON, orjson.dumps(self.readiness()))
+        return Response(404, _JSON, b'{"error":"not found"}')
 
-async def readyz(request: web.Request) -> web.Response:
-    """Ready while a config is in force. A bad reload is reported here but keeps the pod serving with
-    the previous config, since the same bad ConfigMap would otherwise take every replica out at once."""
-    runtime = request.app[RUNTIME]
-    return web.json_response(
-        {
+    def readiness(self) -> dict[str, object]:
+        """Ready while a config is in force. A bad reload is reported here but keeps the pod serving with
+        the previous config, since the same bad ConfigMap would otherwise take every replica out at once."""
+        runtime = self.runtime
+        return {
             "status": "degraded" if runtime.config_error else "ready",
             "configHash": runtime.config_hash,
             "guards": [g.name for g in runtime.pipeline.guards],
             "configError": runtime.config_error,
         }
-    )
-
-
-def admin_app(runtime: Runtime) -> web.Application:
-    app = web.Application()
-    app[RUNTIME] = runtime
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    return app

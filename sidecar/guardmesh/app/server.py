@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from aiohttp import web
-
-from guardmesh.app.admin import admin_app
+from guardmesh.app.admin import Admin
 from guardmesh.config import ConfigError
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.setup import telemetry_from_env
@@ -47,27 +45,20 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
     async with telemetry_from_env(settings.audit_log, "tcp") as telemetry:
         runtime = Runtime(telemetry, settings.server_id or settings.upstream, settings.config)
         pool = upstream_pool(settings.upstream)
-        addresses: list[str] = []
-        admin: web.AppRunner | None = None
         proxy = HttpProxy(runtime, pool)
-        server = await h1.serve(proxy.handle, *settings.listen, backlog=1024)
+        servers = [await h1.serve(proxy.handle, *settings.listen, backlog=1024)]
         try:
-            addresses.extend(_address(s) for s in server.sockets)
             if settings.admin is not None:
-                admin = web.AppRunner(admin_app(runtime), access_log=None, shutdown_timeout=5)
-                await admin.setup()
-                site = web.TCPSite(admin, *settings.admin)
-                await site.start()
-                addresses.extend(_address(s) for s in _sockets(site))
+                servers.append(await h1.serve(Admin(runtime).handle, *settings.admin))
+            addresses = [_address(sock) for server in servers for sock in server.sockets]
             async with runtime.watching():
                 yield runtime, addresses
         finally:
-            server.close()
+            for server in servers:
+                server.close()
             proxy.close_streams()
-            await server.wait_closed(grace=30)
+            await asyncio.gather(*(server.wait_closed(grace=30) for server in servers))
             await pool.close()
-            if admin is not None:
-                await admin.cleanup()
 
 
 def upstream_pool(upstream: str) -> h1.UpstreamPool:
@@ -82,11 +73,6 @@ def upstream_pool(upstream: str) -> h1.UpstreamPool:
 def _address(sock: socket.socket) -> str:
     host, port, *_ = sock.getsockname()
     return f"{host}:{port}"
-
-
-def _sockets(site: web.TCPSite) -> list[socket.socket]:
-    server = site._server  # aiohttp exposes bound sockets only here
-    return list(getattr(server, "sockets", []) or [])
 
 
 async def run_forever(settings: Settings) -> None:
