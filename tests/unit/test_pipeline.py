@@ -26,7 +26,7 @@ class Scripted:
 
     def __init__(self, script: Check, phases: frozenset[Phase] = EVERY_PHASE, methods: frozenset[str] | None = None):
         self.phases: frozenset[Phase] = phases
-        self.methods: frozenset[str] | None = methods
+        self.interests: dict[Phase, frozenset[str] | None] = dict.fromkeys(phases, methods)
         self.seen: list[dict[str, Any]] = []
         self._script = script
 

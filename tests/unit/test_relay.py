@@ -41,7 +41,8 @@ class ServerRequestGuard:
 
     def __init__(self, decide: Callable[[Message], Verdict]) -> None:
         self.phases: frozenset[Phase] = frozenset({Phase.SERVER_REQUEST, Phase.RESPONSE})
-        self.methods: frozenset[str] | None = frozenset({"sampling/createMessage", "elicitation/create"})
+        methods = frozenset({"sampling/createMessage", "elicitation/create"})
+        self.interests: dict[Phase, frozenset[str] | None] = dict.fromkeys(self.phases, methods)
         self.seen: list[Message] = []
         self._decide = decide
 

@@ -1,6 +1,6 @@
 """The guard interface that native and WebAssembly guards both implement."""
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -56,11 +56,8 @@ class Guard(Protocol):
         """The guard's kind, e.g. `tool-access`, or `wasm`."""
 
     @property
-    def phases(self) -> frozenset[Phase]:
-        """The phases this guard has anything to say about."""
-
-    @property
-    def methods(self) -> frozenset[str] | None:
-        """The methods it inspects (for responses: the method answered); None means every method."""
+    def interests(self) -> Mapping[Phase, frozenset[str] | None]:
+        """The phases this guard has anything to say about and, for each, the methods it inspects
+        (for responses: the method answered); None means every method. The pipeline skips the rest."""
 
     def check(self, message: Message, ctx: GuardContext) -> Verdict | Awaitable[Verdict]: ...

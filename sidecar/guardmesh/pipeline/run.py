@@ -31,8 +31,10 @@ class BoundGuard:
     enforce: bool
 
     def applies(self, phase: Phase, method: str | None) -> bool:
-        methods = self.guard.methods
-        return phase in self.phases and (methods is None or method in methods)
+        if phase not in self.phases:
+            return False
+        methods = self.guard.interests.get(phase, frozenset())
+        return methods is None or method in methods
 
 
 @dataclass(slots=True)
@@ -90,7 +92,7 @@ class Pipeline:
                     name=entry.name,
                     guard=guard,
                     priority=spec.priority,
-                    phases=frozenset(spec.runs_on) & guard.phases,
+                    phases=frozenset(spec.runs_on) & frozenset(guard.interests),
                     timeout=spec.timeout_ms / 1000,
                     fail_open=spec.failure_mode is FailureMode.FAIL_OPEN,
                     enforce=spec.enforcement_action is EnforcementAction.ENFORCE,

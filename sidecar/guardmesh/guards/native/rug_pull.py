@@ -43,8 +43,8 @@ class PinStore:
 
 class RugPullGuard:
     kind = "rug-pull"
-    phases = frozenset({Phase.REQUEST, Phase.RESPONSE})
-    methods = frozenset({"tools/call", "tools/list"})
+    # Calls are judged on the way in, listings on the way out.
+    interests = {Phase.REQUEST: frozenset({"tools/call"}), Phase.RESPONSE: frozenset({"tools/list"})}
 
     def __init__(self, settings: RugPullSettings, store: PinStore) -> None:
         self._pins = settings.pins

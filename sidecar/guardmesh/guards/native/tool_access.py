@@ -11,8 +11,8 @@ from guardmesh.protocol.jsonrpc import Kind, Message
 
 class ToolAccessGuard:
     kind = "tool-access"
-    phases = frozenset({Phase.REQUEST, Phase.RESPONSE})
-    methods = frozenset({"tools/call", "tools/list"})
+    # Calls are judged on the way in, listings on the way out.
+    interests = {Phase.REQUEST: frozenset({"tools/call"}), Phase.RESPONSE: frozenset({"tools/list"})}
 
     def __init__(self, settings: ToolAccessSettings) -> None:
         self._allow = GlobSet(settings.allow)
