@@ -1,0 +1,1 @@
+"""Builders that turn labelled public corpora into GuardMesh quality samples (see docs/quality.md)."""
