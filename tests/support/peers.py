@@ -70,6 +70,7 @@ __all__ = [
     "otelcol_binary",
     "otelcol_config",
     "peers_dir",
+    "run_hack_script",
     "running",
     "sdk_dir",
     "sdk_module_url",
@@ -86,8 +87,8 @@ Transport = Literal["stdio", "sse", "streamableHttp"]
 _SCRIPT_TIMEOUT_S = 1800.0
 
 
-def _run_script(name: str) -> Path:
-    """Run ``hack/<name>`` and return the path printed on its last stdout line."""
+def run_hack_script(name: str) -> Path:
+    """Run ``hack/<name>`` (an install or build script) and return the path printed on its last stdout line."""
     script = HACK / name
     proc = subprocess.run(
         ["bash", str(script)],
@@ -110,7 +111,7 @@ def _run_script(name: str) -> Path:
 @functools.cache
 def peers_dir() -> Path:
     """Install dir of the npm peers (holds ``node_modules/``); installs them if needed."""
-    return _run_script("install-peers.sh")
+    return run_hack_script("install-peers.sh")
 
 
 def node_modules() -> Path:
@@ -135,7 +136,7 @@ def sdk_module_url(subpath: str) -> str:
 @functools.cache
 def otelcol_binary() -> Path:
     """The OpenTelemetry Collector built from its Go modules; builds it if needed."""
-    return _run_script("build-otelcol.sh")
+    return run_hack_script("build-otelcol.sh")
 
 
 @dataclass(frozen=True)

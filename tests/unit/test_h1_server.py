@@ -420,9 +420,8 @@ async def test_a_stream_waits_for_a_client_that_does_not_read(
     assert written == total
 
 
-async def test_a_client_that_disconnects_cancels_its_handler(
-    start: StartServer, connect: Callable[[Server], Awaitable[Raw]]
-) -> None:
+def hanging_handler() -> tuple[Handler, asyncio.Event, asyncio.Event]:
+    """A handler that never answers, and events set when it starts and when it is cancelled."""
     started, cancelled = asyncio.Event(), asyncio.Event()
 
     async def hang(request: Request) -> Response:
@@ -434,6 +433,13 @@ async def test_a_client_that_disconnects_cancels_its_handler(
             raise
         return Response(200)
 
+    return hang, started, cancelled
+
+
+async def test_a_client_that_disconnects_cancels_its_handler(
+    start: StartServer, connect: Callable[[Server], Awaitable[Raw]]
+) -> None:
+    hang, started, cancelled = hanging_handler()
     server = await start(hang)
     raw = await connect(server)
     await raw.send(GET % b"")
@@ -553,17 +559,7 @@ async def test_closing_lets_in_flight_handlers_finish_within_the_grace(
 async def test_closing_cancels_handlers_past_the_grace(
     start: StartServer, connect: Callable[[Server], Awaitable[Raw]]
 ) -> None:
-    started, cancelled = asyncio.Event(), asyncio.Event()
-
-    async def hang(request: Request) -> Response:
-        started.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return Response(200)
-
+    hang, started, cancelled = hanging_handler()
     server = await start(hang)
     raw = await connect(server)
     await raw.send(GET % b"")
