@@ -185,10 +185,13 @@ class HttpProxy:
     async def _send(self, request: Request, body: bytes | None) -> UpstreamResponse:
         """Start the upstream request; 502 when the server cannot be reached, 504 when it does not answer."""
         try:
-            async with asyncio.timeout(self.runtime.limits.upstream_timeout_seconds):
-                return await self.pool.request(
-                    request.method, request.raw_path, forward_headers(request.headers.items()), body
-                )
+            return await self.pool.request(
+                request.method,
+                request.raw_path,
+                forward_headers(request.headers.items()),
+                body,
+                answer_within=self.runtime.limits.upstream_timeout_seconds,
+            )
         except TimeoutError:
             raise UpstreamFailed(504, errors.UPSTREAM_TIMEOUT, "Upstream MCP server did not answer in time") from None
         except UpstreamBroken as exc:

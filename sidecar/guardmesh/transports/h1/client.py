@@ -159,7 +159,8 @@ class _Chunks:
 class UpstreamPool:
     """Keep-alive HTTP/1.1 connections to one upstream; `request` takes one, `UpstreamResponse.close` gives it back.
 
-    Timeouts other than connecting are the caller's: wrap `request` and the body reads in `asyncio.timeout`.
+    `request(..., answer_within=s)` bounds the wait for the response head (TimeoutError past it); body
+    reads are the caller's to bound.
     """
 
     def __init__(
@@ -183,7 +184,12 @@ class UpstreamPool:
         self._closed = False
 
     async def request(
-        self, method: str, target: str, headers: Iterable[tuple[str, str]] = (), body: bytes | None = None
+        self,
+        method: str,
+        target: str,
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes | None = None,
+        answer_within: float | None = None,
     ) -> UpstreamResponse:
         """Send a request and return once the response's status line and headers have arrived.
 
@@ -206,12 +212,12 @@ class UpstreamPool:
         conn = self._take_idle()
         if conn is not None:
             try:
-                return await conn.send(message, method)
+                return await conn.send(message, method, answer_within)
             except UpstreamBroken:
                 if conn.answered:
                     raise
         conn = await self._connect()
-        return await conn.send(message, method)
+        return await conn.send(message, method, answer_within)
 
     async def close(self) -> None:
         """Close every connection, idle or in use, and wait until they are gone."""
@@ -275,7 +281,7 @@ class _UpstreamConnection(asyncio.Protocol):
         self.closed = False
         self.lost: asyncio.Future[None] = self.loop.create_future()
 
-    async def send(self, message: bytes, method: str) -> UpstreamResponse:
+    async def send(self, message: bytes, method: str, answer_within: float | None = None) -> UpstreamResponse:
         if self.closed:
             raise UpstreamBroken("upstream closed the connection before responding")
         self.answered = False
@@ -285,6 +291,8 @@ class _UpstreamConnection(asyncio.Protocol):
         head: asyncio.Future[UpstreamResponse] = self.loop.create_future()
         self._head = head
         self.transport.write(message)
+        # A plain timer, not asyncio.timeout(): on Python 3.11 that asks the OS for the pid on every call.
+        timer = None if answer_within is None else self.loop.call_later(answer_within, _expire, head)
         try:
             return await head
         except BaseException:
@@ -292,6 +300,9 @@ class _UpstreamConnection(asyncio.Protocol):
             self._head = None
             self.close()
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def close(self) -> None:
         if not self.closed:
@@ -394,3 +405,8 @@ class _UpstreamConnection(asyncio.Protocol):
         response, self._response = self._response, None
         if response is not None:
             response._finish()
+
+
+def _expire(head: asyncio.Future[UpstreamResponse]) -> None:
+    if not head.done():
+        head.set_exception(TimeoutError("the upstream did not answer in time"))
