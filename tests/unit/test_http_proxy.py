@@ -111,6 +111,8 @@ async def serve_mcp(request: web.Request) -> web.StreamResponse:
         assert request.transport is not None
         request.transport.abort()
         return out
+    elif tool == "answers-in-html":
+        return web.Response(text="<html>not what you asked for</html>", content_type="text/html")
     elif tool == "streams-forever":
         out = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await out.prepare(request)
@@ -393,6 +395,14 @@ async def test_a_server_that_does_not_answer_in_time_is_answered_with_504(proxy:
     assert error_code(reply) == errors.UPSTREAM_TIMEOUT
     proxy.write_bundle(bundle())
     assert proxy.runtime.reload()
+    await proxy.assert_serves()
+
+
+async def test_an_answer_the_sidecar_cannot_inspect_never_reaches_the_client(proxy: Proxy, upstream: Upstream) -> None:
+    status, reply = await proxy.post(call("answers-in-html"))
+    assert status == 502
+    assert error_code(reply) == errors.UPSTREAM_UNAVAILABLE
+    assert "text/html" in reply["error"]["message"]
     await proxy.assert_serves()
 
 

@@ -46,9 +46,11 @@ class HttpProxy:
         self.pool = pool
         self.sessions = SessionTable(runtime.limits.max_sessions)
         self.legacy: BoundedMap[str, Session] = BoundedMap(runtime.limits.max_sessions)
-        """Legacy SSE sessions by their POST endpoint's path and session parameter (see `_legacy_key`)."""
+        """Legacy SSE sessions by their POST endpoint's path and session parameter (see `_legacy_keys`)."""
         self._standing: set[asyncio.Task[Any]] = set()
         """Handlers of GET streams, which only end when a peer ends them."""
+        self._background: set[asyncio.Task[None]] = set()
+        """Refusals on their way back to the server; kept here so they are not collected mid-flight."""
 
     def close_streams(self) -> None:
         """Shutting down: end standing GET streams now, so they do not hold the pod's grace period.
@@ -211,7 +213,7 @@ class HttpProxy:
             and exchange.ctx.protocol_version not in STATELESS_REVISIONS
         ):
             exchange.session = self.sessions.open(session_id)
-        content_type = upstream.headers.get("Content-Type", "")
+        content_type = upstream.headers.get("Content-Type", "").lower()
         headers = response_headers(upstream.headers.items())
         if content_type.startswith("text/event-stream"):
             await self._stream(request, upstream, exchange, replies, headers)
@@ -223,6 +225,16 @@ class HttpProxy:
             raise UpstreamFailed(502, errors.TOO_LARGE, f"Upstream response exceeds {limit} bytes") from None
         except UpstreamBroken as exc:
             raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream broke off: {exc}") from None
+        if (
+            len(exchange.pending)
+            and payload
+            and upstream.status < 300
+            and not content_type.startswith("application/json")
+        ):
+            # Requests await JSON-RPC answers; a body nobody can inspect does not reach the client.
+            raise UpstreamFailed(
+                502, errors.UPSTREAM_UNAVAILABLE, f"Upstream answered with {content_type or 'no type'}"
+            )
         if not (content_type.startswith("application/json") and payload and upstream.status < 300):
             if replies:
                 return json_response(200, replies if len(replies) > 1 else replies[0])
@@ -278,12 +290,14 @@ class HttpProxy:
 
     async def _event(self, request: Request, event: SseEvent, exchange: Exchange) -> bytes:
         if event.event == "endpoint" and event.data is not None:
-            return self._legacy_endpoint(event, exchange)
+            return self._legacy_endpoint(event, event.data, exchange)
         if not event.carries_message or event.data is None:
             return event.raw
         inspected = await self.relay.from_server(event.data, exchange)
         for error in inspected.to_server:
-            asyncio.get_running_loop().create_task(self._answer_server(request, exchange, error))
+            task = asyncio.get_running_loop().create_task(self._answer_server(request, exchange, error))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         if inspected.invalid is not None:
             log.warning("dropped an SSE event that is not valid JSON-RPC: %s", inspected.invalid)
             return b"" if event.id is None else f"id: {event.id}\n\n".encode()
@@ -294,10 +308,9 @@ class HttpProxy:
             return event.raw
         return format_event(inspected.forward, event=event.event, id_=event.id)
 
-    def _legacy_endpoint(self, event: SseEvent, exchange: Exchange) -> bytes:
+    def _legacy_endpoint(self, event: SseEvent, data: str, exchange: Exchange) -> bytes:
         """2024-11-05: remember the POST endpoint of this stream and make sure it points at us."""
-        assert event.data is not None
-        target = urlsplit(event.data.strip())
+        target = urlsplit(data.strip())
         path = target.path + (f"?{target.query}" if target.query else "")
         session = Session(path, LEGACY_SSE)
         for key in _legacy_keys(target.path, target.query):
