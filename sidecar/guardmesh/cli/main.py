@@ -1,0 +1,27 @@
+"""`guardmesh`: tools around the sidecar — `guardmesh check` judges recorded messages offline."""
+
+import sys
+
+USAGE = """usage: guardmesh COMMAND [ARGS...]
+
+commands:
+  check    run the guards of a bundle over JSON-RPC messages read from stdin, one decision per line
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE, end="")
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command == "check":
+        from guardmesh.cli.check import main as check
+
+        return check(rest)
+    print(f"guardmesh: unknown command {command!r}\n\n{USAGE}", end="", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
