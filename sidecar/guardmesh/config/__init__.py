@@ -17,7 +17,15 @@ from guardmesh.config.models import (
     SecurityGuardSpec,
     WasmGuardSpec,
 )
-from guardmesh.config.native import NativeSettings, RugPullSettings, ToolAccessSettings
+from guardmesh.config.native import (
+    NativeSettings,
+    PiiSettings,
+    PromptInjectionSettings,
+    RugPullSettings,
+    SecretsSettings,
+    ToolAccessSettings,
+    ToolPoisoningSettings,
+)
 
 __all__ = [
     "Bundle",
@@ -30,10 +38,14 @@ __all__ = [
     "NativeGuardSpec",
     "NativeSettings",
     "Phase",
+    "PiiSettings",
     "PolicySpec",
+    "PromptInjectionSettings",
     "RugPullSettings",
+    "SecretsSettings",
     "SecurityGuardSpec",
     "ToolAccessSettings",
+    "ToolPoisoningSettings",
     "WasmGuardSpec",
     "default_bundle",
     "load_bundle",

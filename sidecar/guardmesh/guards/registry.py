@@ -3,10 +3,21 @@
 from dataclasses import dataclass, field
 
 from guardmesh.config.models import GuardType, SecurityGuardSpec
-from guardmesh.config.native import RugPullSettings, ToolAccessSettings
+from guardmesh.config.native import (
+    PiiSettings,
+    PromptInjectionSettings,
+    RugPullSettings,
+    SecretsSettings,
+    ToolAccessSettings,
+    ToolPoisoningSettings,
+)
 from guardmesh.guards.api import Guard
+from guardmesh.guards.native.pii import PiiGuard
+from guardmesh.guards.native.prompt_injection import PromptInjectionGuard
 from guardmesh.guards.native.rug_pull import PinStore, RugPullGuard
+from guardmesh.guards.native.secrets import SecretsGuard
 from guardmesh.guards.native.tool_access import ToolAccessGuard
+from guardmesh.guards.native.tool_poisoning import FlaggedStore, ToolPoisoningGuard
 
 
 class GuardBuildError(ValueError):
@@ -18,6 +29,8 @@ class GuardResources:
     """Shared, long-lived state handed to guards: it survives reloads so pins are never forgotten."""
 
     pins: PinStore = field(default_factory=PinStore)
+    poisoned: FlaggedStore = field(default_factory=FlaggedStore)
+    """Tools, prompts and resources that tool-poisoning filtered, so their calls are denied."""
 
 
 def build_guard(spec: SecurityGuardSpec, resources: GuardResources) -> Guard:
@@ -28,4 +41,12 @@ def build_guard(spec: SecurityGuardSpec, resources: GuardResources) -> Guard:
         return ToolAccessGuard(settings)
     if isinstance(settings, RugPullSettings):
         return RugPullGuard(settings, resources.pins)
+    if isinstance(settings, ToolPoisoningSettings):
+        return ToolPoisoningGuard(settings, resources.poisoned)
+    if isinstance(settings, PromptInjectionSettings):
+        return PromptInjectionGuard(settings)
+    if isinstance(settings, SecretsSettings):
+        return SecretsGuard(settings)
+    if isinstance(settings, PiiSettings):
+        return PiiGuard(settings)
     raise GuardBuildError(f"unknown native guard kind {spec.kind!r}")

@@ -164,6 +164,9 @@ def _checked(result: object, message: Message) -> Verdict:
 
 
 def _replace_body(message: Message, body: dict[str, Any]) -> Message:
+    if body is message.body:
+        return message
     # A rewritten request may name another tool or resource: later guards judge the new target.
     target = classify(body, message.direction).target if message.kind is Kind.REQUEST else message.target
+    # The new message starts with an empty cache: text extracted from the old body no longer describes it.
     return Message(body, message.direction, message.kind, message.phase, message.method, message.id, target)

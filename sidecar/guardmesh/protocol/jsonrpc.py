@@ -1,6 +1,6 @@
 """Decode a JSON-RPC payload, validate its shape and classify each message by direction and phase."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -56,6 +56,9 @@ class Message:
     id: JsonRpcId
     target: str | None
     """Tool or prompt name, or resource URI, when the method has one."""
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """What guards derived from `body` (its extracted text, scans), shared by every guard; it describes
+    this body only, so a message with a new body starts with an empty cache."""
 
     @property
     def params(self) -> dict[str, Any]:

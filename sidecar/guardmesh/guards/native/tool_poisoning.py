@@ -1,0 +1,129 @@
+"""tool-poisoning: hidden instructions in tool, prompt and resource definitions; filtered or denied."""
+
+import threading
+from typing import Any, Final
+
+from guardmesh.config.models import Phase
+from guardmesh.config.native import ToolPoisoningSettings
+from guardmesh.engine import Encoding, Hidden, Scope, Segment
+from guardmesh.guards.api import ALLOW, GuardContext, Verdict, deny, modify
+from guardmesh.guards.native.content import at_least, describe, message_text, scan
+from guardmesh.protocol.jsonrpc import Kind, Message
+
+_LISTS: Final = {
+    "tools/list": "tools",
+    "prompts/list": "prompts",
+    "resources/list": "resources",
+    "resources/templates/list": "resourceTemplates",
+}
+# What a later request names an item by: tools and prompts by name, resources by URI.
+_CALLS: Final = {
+    "tools/call": ("tools", "name"),
+    "prompts/get": ("prompts", "name"),
+    "resources/read": ("resources", "uri"),
+}
+_KEYS: Final = {"tools": "name", "prompts": "name", "resources": "uri"}
+
+# Invisible characters in a definition are signals in themselves, reported as pseudo-rules so that
+# `ignoreRules` and `minSeverity` apply to them. Zero-width joiners and marks occur in emoji and in
+# right-to-left scripts, hence low; tag characters and smuggled text have no honest use in a definition.
+_HIDDEN_SIGNALS: Final = {
+    Hidden.TAG: ("tp.hidden.tag-characters", "high"),
+    Hidden.BIDI: ("tp.hidden.bidi-controls", "medium"),
+    Hidden.ZERO_WIDTH: ("tp.hidden.zero-width", "low"),
+}
+_SMUGGLED: Final = {
+    Encoding.TAG: ("tp.hidden.tag-characters", "high"),
+    Encoding.SELECTORS: ("tp.hidden.variation-selectors", "high"),
+}
+
+
+class FlaggedStore:
+    """Items filtered as poisoned, per (server, list, name), shared by every connection and config reload."""
+
+    def __init__(self) -> None:
+        self._flagged: set[tuple[str, str, str]] = set()
+        self._lock = threading.Lock()
+
+    def update(self, server: str, kind: str, poisoned: set[str], clean: set[str]) -> None:
+        """Record a listing: the poisoned items are flagged, items listed clean are no longer."""
+        with self._lock:
+            self._flagged.difference_update((server, kind, name) for name in clean)
+            self._flagged.update((server, kind, name) for name in poisoned)
+
+    def flagged(self, server: str, kind: str, name: str) -> bool:
+        return (server, kind, name) in self._flagged
+
+
+class ToolPoisoningGuard:
+    kind = "tool-poisoning"
+    # Listings are judged on the way out; calls of what they flagged on the way in.
+    interests = {Phase.RESPONSE: frozenset(_LISTS), Phase.REQUEST: frozenset(_CALLS)}
+
+    def __init__(self, settings: ToolPoisoningSettings, store: FlaggedStore) -> None:
+        self._filter = settings.action == "filter"
+        self._min = settings.min_severity
+        self._ignore = frozenset(settings.ignore_rules)
+        self._store = store
+
+    def check(self, message: Message, ctx: GuardContext) -> Verdict:
+        if message.kind is Kind.REQUEST and message.method in _CALLS:
+            kind, _ = _CALLS[message.method]
+            if message.target is not None and self._store.flagged(ctx.server_id, kind, message.target):
+                return deny(f"{kind[:-1]} {message.target!r} was filtered as poisoned")
+            return ALLOW
+        if message.kind is Kind.RESULT and message.method in _LISTS:
+            return self._check_list(message, ctx, _LISTS[message.method])
+        return ALLOW
+
+    def _check_list(self, message: Message, ctx: GuardContext, key: str) -> Verdict:
+        items = message.result.get(key)
+        if not isinstance(items, list):
+            return ALLOW
+        reasons = self._reasons(message)
+        if not reasons:
+            self._remember(ctx, key, items, set())
+            return ALLOW
+        poisoned: dict[int, list[str]] = {}
+        for path, why in reasons:
+            if len(path) < 3 or path[:2] != ("result", key) or not isinstance(path[2], int):
+                # Not inside an item (server instructions, say): nothing to filter, so nothing to keep.
+                return deny(f"poisoned definitions: {why}")
+            poisoned.setdefault(path[2], []).append(why)
+        self._remember(ctx, key, items, set(poisoned))
+        reason = "poisoned definitions: " + ", ".join(dict.fromkeys(w for ws in poisoned.values() for w in ws))
+        if not self._filter:
+            return deny(reason)
+        kept = [item for i, item in enumerate(items) if i not in poisoned]
+        return modify({**message.body, "result": {**message.body["result"], key: kept}}, reason)
+
+    def _reasons(self, message: Message) -> list[tuple[tuple[str | int, ...], str]]:
+        """(path, reason) of every finding in a definition that is acted upon."""
+        out: list[tuple[tuple[str | int, ...], str]] = []
+        for finding in scan(message).of("tool-poisoning/", "prompt-injection/"):
+            rule = finding.rule
+            if finding.segment.scope is Scope.TOOL_DEFINITION and self._acts(rule.id, rule.severity):
+                out.append((finding.segment.path, describe([finding])))
+        text = message_text(message)
+        if text.hidden:  # smuggling hides text in invisible characters, so it is counted here too
+            for segment in text.in_scope(Scope.TOOL_DEFINITION):
+                out.extend((segment.path, f"{rule} at {segment.location}") for rule in self._signals(segment))
+        return out
+
+    def _signals(self, segment: Segment) -> list[str]:
+        found = [_HIDDEN_SIGNALS[h] for h in (segment.hidden or {}) if h in _HIDDEN_SIGNALS]
+        if segment.encoding in _SMUGGLED:
+            found.append(_SMUGGLED[segment.encoding])
+        return [rule for rule, severity in found if self._acts(rule, severity)]
+
+    def _acts(self, rule: str, severity: str) -> bool:
+        return rule not in self._ignore and at_least(severity, self._min)
+
+    def _remember(self, ctx: GuardContext, key: str, items: list[Any], poisoned: set[int]) -> None:
+        name_key = _KEYS.get(key)
+        if name_key is None:
+            return
+        names = {i: item.get(name_key) for i, item in enumerate(items) if isinstance(item, dict)}
+        flagged = {n for i, n in names.items() if i in poisoned and isinstance(n, str)}
+        clean = {n for i, n in names.items() if i not in poisoned and isinstance(n, str)}
+        self._store.update(ctx.server_id, key, flagged, clean - flagged)
