@@ -12,11 +12,12 @@ export UV_PYTHON_DOWNLOADS := never
 VENV_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3.11)
 PYTEST_ARGS ?=
 
-.PHONY: help deps python peers otelcol apt test lint typecheck imports unit e2e bench demo clean
+.PHONY: help deps python peers otelcol apt test lint typecheck imports unit e2e bench quality demo clean
 
 help:
 	@echo "make demo   - run the sidecar in front of a real MCP server and show guards at work"
 	@echo "make test   - lint, type check, import layers, unit and end-to-end tests"
+	@echo "make quality - each guard against the labelled corpora (docs/quality-results.md)"
 	@echo "make bench  - latency, CPU and memory of the sidecar against a direct baseline"
 
 $(UV):
@@ -56,6 +57,9 @@ e2e: deps
 
 test: deps lint typecheck imports
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+quality: deps
+	$(PY) hack/quality/evaluate.py
 
 bench: deps apt
 	$(PY) hack/bench/run.py
