@@ -44,7 +44,7 @@ async def test_each_line_gets_a_decision_with_every_guards_verdict() -> None:
     assert listing["decision"] == "modify"
     assert [t["name"] for t in listing["message"]["result"]["tools"]] == ["add"]
     assert call_ok["decision"] == "allow"
-    assert {g["guard"] for g in call_ok["guards"]} == {"no-dangerous-tools", "pin-tools"}
+    assert {g["guard"] for g in call_ok["guards"]} == {"no-dangerous-tools", "no-poisoned-tools", "pin-tools"}
     assert call_denied["decision"] == "deny"
     assert call_denied["deniedBy"] == "no-dangerous-tools"
     assert "delete_all" in call_denied["guards"][0]["reason"]
