@@ -85,13 +85,69 @@ class PiiSettings(Spec):
     """Rule ids never acted upon, e.g. `pii.date-of-birth`."""
 
 
+class TrustedTools(Spec):
+    """Another MCP server and the tools it declares; the same shape as a bundle's `trustedServers` item."""
+
+    name: str = Field(min_length=1)
+    """The server's identity; a protected server of this name is that server, and is not checked."""
+    tools: tuple[str, ...] = ()
+    """Names of the tools the server declares."""
+
+
+class ServerSpoofingSettings(Spec):
+    """Find tools that collide with or imitate the tools of trusted servers, or try to redirect their calls."""
+
+    kind: Literal["server-spoofing"] = "server-spoofing"
+    trusted_servers: tuple[TrustedTools, ...] = ()
+    """Other servers and their declared tools, whose names the protected server must not imitate."""
+    action: Literal["filter", "deny"] = "filter"
+    """`filter` drops imitating tools from `tools/list` and keeps the rest; `deny` refuses the whole listing.
+    Either way, later calls of a flagged tool are denied."""
+    max_edit_distance: int = Field(default=1, ge=0, le=3)
+    """Largest Damerau-Levenshtein distance (after case, separator and look-alike folding) still counted as
+    an imitation; 0 turns the edit-distance check off."""
+    min_length_for_edit_distance: int = Field(default=5, ge=1)
+    """Names shorter than this (after folding) are only compared exactly: short names are too close by chance."""
+    check_descriptions: bool = True
+    """Flag descriptions that mention a trusted tool or server together with redirecting words
+    (`instead of`, `replaces`, `do not use`...)."""
+
+
+class Rate(Spec):
+    """A token bucket: it holds up to `burst` calls and refills at `ratePerSecond`."""
+
+    rate_per_second: float = Field(gt=0)
+    """Calls added back to the bucket each second."""
+    burst: int = Field(ge=1)
+    """Most calls allowed at once, and the bucket's size when it is first used."""
+
+
+class RateLimitSettings(Spec):
+    """Token buckets per tool, per client identity and per server; a call that finds a bucket empty is denied."""
+
+    kind: Literal["rate-limit"] = "rate-limit"
+    per_tool: dict[str, Rate] = Field(default_factory=dict)
+    """Limits by shell-style glob of tool names; each tool has its own bucket, sized by the first glob
+    (in the order written) that matches it. Tools matching no glob have no per-tool limit."""
+    per_client: Rate | None = None
+    """One bucket per client identity; clients without an identity share one bucket."""
+    per_server: Rate | None = None
+    """One bucket for the whole protected server."""
+    all_requests: bool = False
+    """Count every request against the per-client and per-server buckets, not only `tools/call`."""
+    max_buckets: int = Field(default=10_000, ge=1)
+    """Buckets remembered at once; the least recently used is forgotten first (and starts full again)."""
+
+
 NativeSettings = Annotated[
     ToolAccessSettings
     | RugPullSettings
     | ToolPoisoningSettings
     | PromptInjectionSettings
     | SecretsSettings
-    | PiiSettings,
+    | PiiSettings
+    | ServerSpoofingSettings
+    | RateLimitSettings,
     Field(discriminator="kind"),
 ]
 """The settings of one native guard; `kind` says which."""

@@ -2,20 +2,25 @@
 
 from dataclasses import dataclass, field
 
-from guardmesh.config.models import GuardType, SecurityGuardSpec
+from guardmesh.config.models import GuardType, SecurityGuardSpec, TrustedServer
 from guardmesh.config.native import (
     PiiSettings,
     PromptInjectionSettings,
+    RateLimitSettings,
     RugPullSettings,
     SecretsSettings,
+    ServerSpoofingSettings,
     ToolAccessSettings,
     ToolPoisoningSettings,
+    TrustedTools,
 )
 from guardmesh.guards.api import Guard
 from guardmesh.guards.native.pii import PiiGuard
 from guardmesh.guards.native.prompt_injection import PromptInjectionGuard
+from guardmesh.guards.native.rate_limit import BucketStore, RateLimitGuard
 from guardmesh.guards.native.rug_pull import PinStore, RugPullGuard
 from guardmesh.guards.native.secrets import SecretsGuard
+from guardmesh.guards.native.server_spoofing import ServerSpoofingGuard
 from guardmesh.guards.native.tool_access import ToolAccessGuard
 from guardmesh.guards.native.tool_poisoning import FlaggedStore, ToolPoisoningGuard
 
@@ -31,6 +36,12 @@ class GuardResources:
     pins: PinStore = field(default_factory=PinStore)
     poisoned: FlaggedStore = field(default_factory=FlaggedStore)
     """Tools, prompts and resources that tool-poisoning filtered, so their calls are denied."""
+    spoofed: FlaggedStore = field(default_factory=FlaggedStore)
+    """Tools that server-spoofing filtered as imitations, so their calls are denied."""
+    rate_buckets: BucketStore = field(default_factory=BucketStore)
+    """rate-limit's token buckets, so a reload with the same limits does not refill them."""
+    trusted_servers: tuple[TrustedServer, ...] = ()
+    """The bundle's trusted servers, set by each pipeline build; server-spoofing adds them to its own."""
 
 
 def build_guard(spec: SecurityGuardSpec, resources: GuardResources) -> Guard:
@@ -49,4 +60,10 @@ def build_guard(spec: SecurityGuardSpec, resources: GuardResources) -> Guard:
         return SecretsGuard(settings)
     if isinstance(settings, PiiSettings):
         return PiiGuard(settings)
+    if isinstance(settings, ServerSpoofingSettings):
+        declared = tuple(TrustedTools(name=s.name, tools=s.tools) for s in resources.trusted_servers)
+        merged = settings.model_copy(update={"trusted_servers": settings.trusted_servers + declared})
+        return ServerSpoofingGuard(merged, resources.spoofed)
+    if isinstance(settings, RateLimitSettings):
+        return RateLimitGuard(settings, resources.rate_buckets)
     raise GuardBuildError(f"unknown native guard kind {spec.kind!r}")

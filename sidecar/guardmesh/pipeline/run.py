@@ -84,6 +84,7 @@ class Pipeline:
     @classmethod
     def from_bundle(cls, bundle: Bundle, resources: GuardResources, server_id: str) -> "Pipeline":
         bound = []
+        resources.trusted_servers = bundle.trusted_servers
         for entry in bundle.guards:
             spec = entry.spec
             guard = build_guard(spec, resources)
