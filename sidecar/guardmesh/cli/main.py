@@ -1,4 +1,4 @@
-"""`guardmesh`: tools around the sidecar — `guardmesh check` judges recorded messages offline."""
+"""`guardmesh`: tools around the sidecar — `check` judges recorded messages offline, `scan` a live server."""
 
 import sys
 
@@ -6,6 +6,7 @@ USAGE = """usage: guardmesh COMMAND [ARGS...]
 
 commands:
   check    run the guards of a bundle over JSON-RPC messages read from stdin, one decision per line
+  scan     list a live MCP server's tools, prompts and resources and report what the guards find
 """
 
 
@@ -19,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
         from guardmesh.cli.check import main as check
 
         return check(rest)
+    if command == "scan":
+        from guardmesh.cli.scan import main as scan
+
+        return scan(rest)
     print(f"guardmesh: unknown command {command!r}\n\n{USAGE}", end="", file=sys.stderr)
     return 2
 
