@@ -112,6 +112,17 @@ def render(figures: dict[str, Any], meta: dict[str, Any]) -> str:
             "",
             *_table({"**all attacks in scope**": g["overall"], "**goal scope**": g["headline"]}, "set"),
             "",
+            "Dev / held-out split (sha256 of the sample id; rules are studied on dev samples only):",
+            "",
+            *_table(
+                {
+                    f"{split} {which}": g["splits"][split][key]
+                    for split in g["splits"]
+                    for which, key in (("all in scope", "overall"), ("goal scope", "headline"))
+                },
+                "split",
+            ),
+            "",
             "By category:",
             "",
             *_table(g["by_category"], "category"),

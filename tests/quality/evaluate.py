@@ -9,6 +9,7 @@ samples). A detection is any verdict but allow (deny, modify or audit). ``hack/q
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 from collections import Counter
@@ -34,7 +35,18 @@ from tests.quality import secrets_synthetic
 from tests.quality.corpora import Sample, samples
 
 SERVER = "quality"
+DEV_PERCENT = 70
+"""Share of samples in the dev split; the rest are held out (never studied when writing rules)."""
+SPLITS = ("dev", "held-out")
 _RULE = re.compile(r"([a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)+) at ")
+
+
+def split_of(sample: Sample) -> str:
+    """``dev`` or ``held-out``, fixed by the sample's id (sha256), so the split never drifts.
+
+    Rules are studied and tuned on dev samples only; held-out figures show whether they generalise."""
+    bucket = int.from_bytes(hashlib.sha256(sample.id.encode()).digest()[:8], "big") % 100
+    return "dev" if bucket < DEV_PERCENT else "held-out"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +156,12 @@ class GuardReport:
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
 
-    def counts(self, attacks: Callable[[Sample], bool] = lambda s: True) -> Counts:
-        """Attacks selected by ``attacks`` against every benign sample in scope."""
+    def counts(self, attacks: Callable[[Sample], bool] = lambda s: True, split: str | None = None) -> Counts:
+        """Attacks selected by ``attacks`` against every benign sample in scope (of ``split`` only, if given)."""
         c = Counts()
         for r in self.results:
+            if split is not None and split_of(r.sample) != split:
+                continue
             if r.sample.label == "benign" or attacks(r.sample):
                 c.add(r.sample.label == "attack", r.flagged)
         return c
@@ -171,6 +185,21 @@ class GuardReport:
 
     def flagged_real(self) -> list[Result]:
         return [r for r in self.results if r.sample.corpus == "mcp-servers" and r.flagged]
+
+    def dev_misses(self, headline_only: bool = True) -> list[Result]:
+        """Dev-split attacks the guard missed: the only misses to study when writing rules."""
+        return [
+            r
+            for r in self.results
+            if r.sample.label == "attack"
+            and not r.flagged
+            and split_of(r.sample) == "dev"
+            and (not headline_only or self.guard.headline(r.sample))
+        ]
+
+    def dev_false_positives(self) -> list[Result]:
+        """Dev-split benign samples the guard flagged."""
+        return [r for r in self.results if r.sample.label == "benign" and r.flagged and split_of(r.sample) == "dev"]
 
 
 def bundle(settings: Any) -> Bundle:
@@ -241,6 +270,13 @@ def summary(reports: list[GuardReport]) -> dict[str, Any]:
             "us_per_sample": rep.seconds / samples_n * 1e6 if samples_n else None,
             "overall": rep.counts().metrics(),
             "headline": rep.counts(rep.guard.headline).metrics(),
+            "splits": {
+                split: {
+                    "overall": rep.counts(split=split).metrics(),
+                    "headline": rep.counts(rep.guard.headline, split=split).metrics(),
+                }
+                for split in SPLITS
+            },
             "by_category": {k: v.metrics() for k, v in rep.by(lambda s: s.category or "").items()},
             "by_location": {k: v.metrics() for k, v in rep.by(lambda s: s.location).items()},
             "benign_by_corpus": {k: v.metrics() for k, v in rep.benign_by_corpus().items()},

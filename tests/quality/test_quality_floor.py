@@ -9,12 +9,19 @@ import pytest
 
 from tests.quality.evaluate import GuardReport, all_samples, evaluate
 
-# guard: (set, minimum recall, maximum false-positive rate, minimum F1), reached on 2026-11-21.
+# guard: (set, minimum recall, maximum false-positive rate, minimum F1), reached on all samples.
 FLOORS: dict[str, list[tuple[str, float, float, float]]] = {
     "tool-poisoning": [("overall", 0.014, 0.008, 0.033), ("headline", 0.469, 0.008, 0.611)],
-    "prompt-injection": [("overall", 0.111, 0.013, 0.203), ("headline", 0.213, 0.013, 0.348)],
-    "pii": [("overall", 0.865, 0.018, 0.918)],
+    "prompt-injection": [("overall", 0.261, 0.021, 0.412), ("headline", 0.577, 0.021, 0.715)],
+    "pii": [("overall", 0.995, 0.018, 0.987)],
     "secrets": [("overall", 0.995, 0.007, 0.976)],
+}
+# The same on the held-out split only (never studied when writing rules; see split_of).
+HELD_OUT_FLOORS: dict[str, list[tuple[str, float, float, float]]] = {
+    "tool-poisoning": [("overall", 0.006, 0.007, 0.018), ("headline", 0.383, 0.007, 0.533)],
+    "prompt-injection": [("overall", 0.257, 0.023, 0.407), ("headline", 0.557, 0.023, 0.698)],
+    "pii": [("overall", 0.995, 0.018, 0.988)],
+    "secrets": [("overall", 0.995, 0.007, 0.972)],
 }
 # Real MCP servers' tools, prompts and resources flagged by any guard (goal: none).
 MAX_FLAGGED_REAL = 0
@@ -25,11 +32,13 @@ def reports() -> dict[str, GuardReport]:
     return {r.guard.name: r for r in evaluate(all_samples())}
 
 
-@pytest.mark.parametrize("guard", sorted(FLOORS))
-def test_figures_do_not_fall_below_their_floors(reports: dict[str, GuardReport], guard: str) -> None:
+@pytest.mark.parametrize(("guard", "split"), [(g, s) for g in sorted(FLOORS) for s in (None, "held-out")])
+def test_figures_do_not_fall_below_their_floors(reports: dict[str, GuardReport], guard: str, split: str | None) -> None:
     report = reports[guard]
-    for which, min_recall, max_fpr, min_f1 in FLOORS[guard]:
-        counts = report.counts() if which == "overall" else report.counts(report.guard.headline)
+    floors = FLOORS if split is None else HELD_OUT_FLOORS
+    for which, min_recall, max_fpr, min_f1 in floors[guard]:
+        attacks = (lambda s: True) if which == "overall" else report.guard.headline
+        counts = report.counts(attacks, split=split)
         m = counts.metrics()
         recall, fpr, f1 = m["recall"], m["fpr"], m["f1"]
         assert recall is not None, (which, m)
