@@ -68,8 +68,6 @@ class FromClient:
     """JSON-RPC errors the client gets straight away, for what was refused."""
     rejected: bool = False
     """The payload was refused as a whole before any guard ran (bad JSON-RPC, batch not allowed)."""
-    requests: int = 0
-    """How many forwarded messages are requests, which the server will answer."""
 
 
 @dataclass(slots=True)
@@ -118,7 +116,6 @@ class Relay:
         kept: list[dict[str, Any]] = []
         replies: list[dict[str, Any]] = []
         changed = False
-        requests = 0
         for message in messages:
             span = None
             pending = None
@@ -149,7 +146,6 @@ class Relay:
                 changed = True
             kept.append(outcome.message.body)
             if message.kind is Kind.REQUEST:
-                requests += 1
                 pending = Pending(message.method or "", message.target, span)
                 exchange.pending.put(message.id, pending)
                 session = exchange.session
@@ -159,11 +155,11 @@ class Relay:
             elif pending is not None:
                 _answered(telemetry, pending, outcome.message)
         if not changed:
-            return FromClient(raw, replies, requests=requests)
+            return FromClient(raw, replies)
         forward = None
         if kept:
             forward = orjson.dumps(kept if is_batch else kept[0])
-        return FromClient(forward, replies, requests=requests)
+        return FromClient(forward, replies)
 
     async def from_server(self, raw: bytes | str, exchange: Exchange) -> FromServer:
         data = raw.encode() if isinstance(raw, str) else raw
