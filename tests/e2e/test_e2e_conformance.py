@@ -32,14 +32,6 @@ REFERENCE_SERVER = Path(__file__).parent / "servers" / "conformance_server.py"
 
 
 @pytest.fixture(scope="module")
-def everything() -> Iterator[str]:
-    server = peers.server_everything("streamableHttp")
-    assert server.url is not None
-    with peers.running(server.argv, port=server.port, env=server.env):
-        yield server.url
-
-
-@pytest.fixture(scope="module")
 def reference() -> Iterator[str]:
     port = peers.free_port()
     with peers.running([sys.executable, str(REFERENCE_SERVER), str(port)], port=port):
@@ -69,7 +61,7 @@ def passing(results: dict[str, dict[str, str]]) -> set[str]:
     return {name for name, checks in results.items() if checks and "FAILURE" not in checks.values()}
 
 
-@pytest.mark.parametrize("server", ["everything", "reference"])
+@pytest.mark.parametrize("server", [pytest.param("everything_url", id="everything"), "reference"])
 def test_conformance_scenarios_pass_through_the_sidecar_as_they_do_directly(
     server: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:

@@ -28,13 +28,6 @@ ALLOWED_ORIGIN = "https://console.example.com"
 RUG_PULL_SERVER = peers.REPO_ROOT / "examples" / "servers" / "rug_pull_server.py"
 
 
-@pytest.fixture(scope="module")
-def everything() -> Iterator[peers.ServerCommand]:
-    server = peers.server_everything("streamableHttp")
-    with peers.running(server.argv, port=server.port, env=server.env):
-        yield server
-
-
 DENY_ECHO = {
     "name": "deny-echo",
     "spec": {
@@ -113,13 +106,6 @@ async def test_every_guard_decision_is_counted_in_metrics(deny_echo: Sidecar) ->
     denied = [line for line in lines if 'guard="deny-echo"' in line and 'decision="deny"' in line]
     assert denied, "\n".join(lines) or metrics[:2000]
     assert float(denied[0].rsplit(" ", 1)[1]) >= 1
-
-
-@pytest.fixture(scope="module")
-def everything_sse() -> Iterator[peers.ServerCommand]:
-    server = peers.server_everything("sse")
-    with peers.running(server.argv, port=server.port, env=server.env):
-        yield server
 
 
 def _without_echo(transcript: dict[str, Any]) -> dict[str, Any]:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 
 import aiohttp
 import pytest
 
-from tests.support import peers
 from tests.support.sidecar import Sidecar, running_sidecar
 
 pytestmark = pytest.mark.e2e
@@ -37,22 +35,6 @@ INITIALIZE = {
 }
 
 
-@pytest.fixture(scope="module")
-def everything_http() -> Iterator[str]:
-    server = peers.server_everything("streamableHttp")
-    assert server.url is not None
-    with peers.running(server.argv, port=server.port, env=server.env):
-        yield server.url
-
-
-@pytest.fixture(scope="module")
-def everything_sse() -> Iterator[str]:
-    server = peers.server_everything("sse")
-    assert server.url is not None
-    with peers.running(server.argv, port=server.port, env=server.env):
-        yield server.url
-
-
 async def _session(http: aiohttp.ClientSession, sidecar: Sidecar) -> dict[str, str]:
     """Initialize a Streamable HTTP session; returns the headers its later requests carry."""
     async with http.post(sidecar.url, json=INITIALIZE, headers=JSON_AND_SSE) as response:
@@ -64,8 +46,8 @@ async def _session(http: aiohttp.ClientSession, sidecar: Sidecar) -> dict[str, s
     return headers
 
 
-async def test_sigterm_lets_a_request_in_flight_finish(everything_http: str) -> None:
-    with running_sidecar(everything_http) as sidecar:
+async def test_sigterm_lets_a_request_in_flight_finish(everything_url: str) -> None:
+    with running_sidecar(everything_url) as sidecar:
         async with aiohttp.ClientSession() as http:
             headers = await _session(http, sidecar)
             call = {
@@ -89,7 +71,7 @@ async def test_sigterm_lets_a_request_in_flight_finish(everything_http: str) -> 
 
 @pytest.mark.parametrize("stream", ["streamable-http-get", "legacy-sse"])
 async def test_sigterm_does_not_wait_for_idle_event_streams(stream: str, request: pytest.FixtureRequest) -> None:
-    upstream: str = request.getfixturevalue("everything_sse" if stream == "legacy-sse" else "everything_http")
+    upstream: str = request.getfixturevalue("everything_sse_url" if stream == "legacy-sse" else "everything_url")
     with running_sidecar(upstream) as sidecar:
         async with aiohttp.ClientSession() as http:
             if stream == "legacy-sse":

@@ -85,13 +85,6 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
         yield Collector(grpc_port, http_port, spans_file)
 
 
-@pytest.fixture(scope="module")
-def everything() -> Iterator[peers.ServerCommand]:
-    server = peers.server_everything("streamableHttp")
-    with peers.running(server.argv, port=server.port, env=server.env):
-        yield server
-
-
 def _traceparent() -> tuple[str, str, str]:
     trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
     return f"00-{trace_id}-{span_id}-01", trace_id, span_id

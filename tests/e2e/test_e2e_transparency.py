@@ -25,24 +25,10 @@ ROUND_TRIPS = ["elicitation/create", "roots/list", "sampling/createMessage"]
 
 
 @pytest.fixture(scope="module")
-def everything_http() -> Iterator[peers.ServerCommand]:
-    server = peers.server_everything("streamableHttp")
-    with peers.running(server.argv, port=server.port, env=server.env):
-        yield server
-
-
-@pytest.fixture(scope="module")
-def sidecar_http(everything_http: peers.ServerCommand) -> Iterator[Sidecar]:
-    assert everything_http.url is not None
-    with running_sidecar(everything_http.url) as sidecar:
+def sidecar_http(everything: peers.ServerCommand) -> Iterator[Sidecar]:
+    assert everything.url is not None
+    with running_sidecar(everything.url) as sidecar:
         yield sidecar
-
-
-@pytest.fixture(scope="module")
-def everything_sse() -> Iterator[peers.ServerCommand]:
-    server = peers.server_everything("sse")
-    with peers.running(server.argv, port=server.port, env=server.env):
-        yield server
 
 
 def assert_same(direct: dict[str, Any], proxied: dict[str, Any]) -> None:
@@ -64,10 +50,10 @@ def assert_exercised(transcript: dict[str, Any]) -> None:
 
 
 def test_typescript_client_over_streamable_http_sees_the_same_server_through_the_sidecar(
-    everything_http: peers.ServerCommand, sidecar_http: Sidecar
+    everything: peers.ServerCommand, sidecar_http: Sidecar
 ) -> None:
-    assert everything_http.url is not None
-    direct = ts_transcript("streamableHttp", [everything_http.url])
+    assert everything.url is not None
+    direct = ts_transcript("streamableHttp", [everything.url])
     proxied = ts_transcript("streamableHttp", [sidecar_http.url])
     assert_exercised(direct)
     assert len(direct["reads"]) >= 5
@@ -75,10 +61,10 @@ def test_typescript_client_over_streamable_http_sees_the_same_server_through_the
 
 
 async def test_python_client_over_streamable_http_sees_the_same_server_through_the_sidecar(
-    everything_http: peers.ServerCommand, sidecar_http: Sidecar
+    everything: peers.ServerCommand, sidecar_http: Sidecar
 ) -> None:
-    assert everything_http.url is not None
-    direct = await py_transcript(everything_http.url)
+    assert everything.url is not None
+    direct = await py_transcript(everything.url)
     proxied = await py_transcript(sidecar_http.url)
     assert_exercised(direct)
     assert_same(direct, proxied)
@@ -150,10 +136,10 @@ _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 
 async def test_messages_no_guard_changed_are_forwarded_byte_for_byte(
-    everything_http: peers.ServerCommand, sidecar_http: Sidecar
+    everything: peers.ServerCommand, sidecar_http: Sidecar
 ) -> None:
-    assert everything_http.url is not None
-    direct = await _raw_exchange(everything_http.url)
+    assert everything.url is not None
+    direct = await _raw_exchange(everything.url)
     proxied = await _raw_exchange(sidecar_http.url)
     assert b'"tools"' in direct[2]
     assert b'"image"' in direct[3]

@@ -12,7 +12,6 @@ import pytest
 from mcp.client import Client
 from mcp.shared.exceptions import MCPError
 
-from tests.support import peers
 from tests.support.sidecar import Sidecar, running_sidecar, write_bundle
 
 pytestmark = pytest.mark.e2e
@@ -23,22 +22,14 @@ def deny(*tools: str) -> list[dict[str, object]]:
     return [{"name": "access", "spec": {"type": "native", "native": native, "runsOn": ["request", "response"]}}]
 
 
-@pytest.fixture(scope="module")
-def everything() -> Iterator[str]:
-    server = peers.server_everything("streamableHttp")
-    assert server.url is not None
-    with peers.running(server.argv, port=server.port, env=server.env):
-        yield server.url
-
-
 @pytest.fixture
 def bundle(tmp_path: Path) -> Path:
     return write_bundle(tmp_path / "bundle.json", deny("get-env"))
 
 
 @pytest.fixture
-def sidecar(everything: str, bundle: Path) -> Iterator[Sidecar]:
-    with running_sidecar(everything, config=bundle) as sidecar:
+def sidecar(everything_url: str, bundle: Path) -> Iterator[Sidecar]:
+    with running_sidecar(everything_url, config=bundle) as sidecar:
         yield sidecar
 
 
