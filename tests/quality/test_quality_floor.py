@@ -12,14 +12,14 @@ from tests.quality.evaluate import GuardReport, all_samples, evaluate
 # guard: (set, minimum recall, maximum false-positive rate, minimum F1), reached on all samples.
 FLOORS: dict[str, list[tuple[str, float, float, float]]] = {
     "tool-poisoning": [("overall", 0.042, 0.008, 0.085), ("headline", 0.905, 0.008, 0.917)],
-    "prompt-injection": [("overall", 0.261, 0.021, 0.412), ("headline", 0.577, 0.021, 0.715)],
+    "prompt-injection": [("overall", 0.299, 0.020, 0.458), ("headline", 0.693, 0.020, 0.802)],
     "pii": [("overall", 0.995, 0.018, 0.987)],
     "secrets": [("overall", 0.995, 0.007, 0.976)],
 }
 # The same on the held-out split only (never studied when writing rules; see split_of).
 HELD_OUT_FLOORS: dict[str, list[tuple[str, float, float, float]]] = {
     "tool-poisoning": [("overall", 0.024, 0.007, 0.051), ("headline", 0.606, 0.007, 0.728)],
-    "prompt-injection": [("overall", 0.257, 0.023, 0.407), ("headline", 0.557, 0.023, 0.698)],
+    "prompt-injection": [("overall", 0.295, 0.022, 0.453), ("headline", 0.669, 0.022, 0.785)],
     "pii": [("overall", 0.995, 0.018, 0.988)],
     "secrets": [("overall", 0.995, 0.007, 0.972)],
 }
