@@ -1,6 +1,6 @@
 """Typed settings of each native guard kind, told apart by `kind`."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -8,13 +8,37 @@ from guardmesh.config.base import Spec
 
 
 class ToolAccessSettings(Spec):
-    """Allow or deny tools by name with shell-style globs (`fs_*`, `*delete*`)."""
+    """Allow or deny tools by name, resources by URI and prompts by name with shell-style globs (`fs_*`,
+    `*delete*`), validate tool-call arguments against JSON Schemas and refuse dangerous-looking arguments."""
+
+    class Globs(Spec):
+        """Allow and deny globs for one kind of thing (resource URIs or prompt names)."""
+
+        allow: tuple[str, ...] = ("*",)
+        """Globs that may be listed and used; anything matching none is filtered and denied."""
+        deny: tuple[str, ...] = ()
+        """Globs always filtered out of listings and denied when used."""
 
     kind: Literal["tool-access"] = "tool-access"
     allow: tuple[str, ...] = ("*",)
     """Globs of tool names that may be listed and called; a tool matching none is filtered and denied."""
     deny: tuple[str, ...] = ()
     """Globs of tool names that are always filtered out of `tools/list` and denied in `tools/call`."""
+    resources: Globs = Field(default_factory=Globs)
+    """Globs of resource URIs: filter `resources/list` (by `uri`) and `resources/templates/list` (by
+    `uriTemplate`), and deny `resources/read` and `resources/subscribe`. By default everything is allowed."""
+    prompts: Globs = Field(default_factory=Globs)
+    """Globs of prompt names: filter `prompts/list` and deny `prompts/get`. By default everything is allowed."""
+    validate_arguments: bool = True
+    """Deny a `tools/call` whose arguments do not match the tool's own `inputSchema`, as last listed by
+    this server in `tools/list`; the reason names the failing JSON path, never the value."""
+    argument_schemas: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """JSON Schemas for tool-call arguments by tool-name glob, checked in addition to the tool's own
+    `inputSchema` (and even when `validateArguments` is off); every matching glob's schema applies."""
+    argument_checks: tuple[Literal["pathTraversal", "shell", "sql"], ...] = ("pathTraversal", "shell", "sql")
+    """Patterns looked for in every string of tool-call arguments: path traversal (`../`, encoded forms,
+    `/etc`, `~/.ssh`...), shell injection (`;`, `&&`, `|`, backticks, `$(...)` before a command) and SQL
+    injection (`' OR 1=1`, `UNION SELECT`, `; DROP TABLE`, comment tricks). An empty list turns them off."""
 
 
 class RugPullSettings(Spec):

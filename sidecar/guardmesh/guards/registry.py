@@ -21,7 +21,7 @@ from guardmesh.guards.native.rate_limit import BucketStore, RateLimitGuard
 from guardmesh.guards.native.rug_pull import PinStore, RugPullGuard
 from guardmesh.guards.native.secrets import SecretsGuard
 from guardmesh.guards.native.server_spoofing import ServerSpoofingGuard
-from guardmesh.guards.native.tool_access import ToolAccessGuard
+from guardmesh.guards.native.tool_access import SchemaStore, ToolAccessGuard
 from guardmesh.guards.native.tool_poisoning import FlaggedStore, ToolPoisoningGuard
 
 
@@ -40,6 +40,8 @@ class GuardResources:
     """Tools that server-spoofing filtered as imitations, so their calls are denied."""
     rate_buckets: BucketStore = field(default_factory=BucketStore)
     """rate-limit's token buckets, so a reload with the same limits does not refill them."""
+    tool_schemas: SchemaStore = field(default_factory=SchemaStore)
+    """Each server's tool `inputSchema`s from its last `tools/list`, for tool-access argument validation."""
     trusted_servers: tuple[TrustedServer, ...] = ()
     """The bundle's trusted servers, set by each pipeline build; server-spoofing adds them to its own."""
 
@@ -49,7 +51,7 @@ def build_guard(spec: SecurityGuardSpec, resources: GuardResources) -> Guard:
         raise GuardBuildError("wasm guards are not available in this build of the sidecar")
     settings = spec.native
     if isinstance(settings, ToolAccessSettings):
-        return ToolAccessGuard(settings)
+        return ToolAccessGuard(settings, resources.tool_schemas)
     if isinstance(settings, RugPullSettings):
         return RugPullGuard(settings, resources.pins)
     if isinstance(settings, ToolPoisoningSettings):
