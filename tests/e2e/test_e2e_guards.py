@@ -19,6 +19,7 @@ import pytest
 from tests.e2e.transcripts import differences, ts_transcript
 from tests.support import peers
 from tests.support.sidecar import Sidecar, running_sidecar, stdio_command, wait_for_audit, write_bundle
+from tests.support.wire import JSON_AND_SSE, initialize
 
 pytestmark = pytest.mark.e2e
 
@@ -192,16 +193,11 @@ async def test_a_tool_whose_description_changes_is_filtered_and_refused(rug_pull
     assert ("tools/call", "deny", "pin-tools", "add") in decisions, records
 
 
-INITIALIZE: dict[str, Any] = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "browser", "version": "1"}},
-}
+INITIALIZE = initialize(client="browser")
 
 
 async def _initialize_from(sidecar: Sidecar, headers: dict[str, str]) -> tuple[int, str]:
-    all_headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **headers}
+    all_headers = {**JSON_AND_SSE, **headers}
     async with (
         aiohttp.ClientSession() as http,
         http.post(sidecar.url, json=INITIALIZE, headers=all_headers) as response,
@@ -237,8 +233,6 @@ async def test_a_dns_rebinding_request_is_refused_although_origin_and_host_agree
 # A response guard (here: filtering `echo` out of tools/list) can only act on a response it can
 # match to its request. The two tests below deliver a tools/list result on a path where the
 # request was seen on another stream.
-
-JSON_AND_SSE = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 
 
 async def _read_until(stream: aiohttp.StreamReader, marker: bytes, seen: bytearray) -> str:
@@ -315,7 +309,7 @@ async def test_a_legacy_sse_tools_list_result_is_filtered_however_the_endpoint_i
         path, _, query = endpoint.partition("?")
         post_to = deny_echo_sse.base + (endpoint if endpoint_form == "as-announced" else f"{path}?x=1&{query}")
         messages = [
-            {**INITIALIZE, "params": {**INITIALIZE["params"], "protocolVersion": "2024-11-05"}},
+            initialize("2024-11-05", client="browser"),
             {"jsonrpc": "2.0", "method": "notifications/initialized"},
             {"jsonrpc": "2.0", "id": "list-1", "method": "tools/list", "params": {}},
         ]

@@ -16,23 +16,14 @@ import aiohttp
 import pytest
 
 from tests.support.sidecar import Sidecar, running_sidecar
+from tests.support.wire import JSON_AND_SSE, initialize
 
 pytestmark = pytest.mark.e2e
 
 PROMPT_EXIT_S = 5.0
 """How long an idle sidecar may take to exit on SIGTERM; well inside Kubernetes' 30 s grace period."""
 
-JSON_AND_SSE = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "lifecycle", "version": "1"},
-    },
-}
+INITIALIZE = initialize(client="lifecycle")
 
 
 async def _session(http: aiohttp.ClientSession, sidecar: Sidecar) -> dict[str, str]:

@@ -21,6 +21,7 @@ import pytest
 
 from tests.support import peers
 from tests.support.sidecar import Sidecar, running_sidecar, write_bundle
+from tests.support.wire import JSON_AND_SSE
 
 pytestmark = pytest.mark.e2e
 
@@ -98,7 +99,7 @@ class RawSession:
         self.session_id: str | None = None
 
     async def send(self, message: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any] | None:
-        all_headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        all_headers = dict(JSON_AND_SSE)
         if self.session_id is not None:
             all_headers |= {"Mcp-Session-Id": self.session_id, "MCP-Protocol-Version": PROTOCOL_VERSION}
         all_headers |= headers or {}

@@ -18,6 +18,7 @@ import pytest
 from tests.e2e.transcripts import differences, py_transcript, ts_transcript
 from tests.support import peers
 from tests.support.sidecar import Sidecar, running_sidecar, stdio_command
+from tests.support.wire import JSON_AND_SSE, initialize
 
 pytestmark = pytest.mark.e2e
 
@@ -102,18 +103,9 @@ def test_typescript_client_over_stdio_sees_the_same_server_through_the_sidecar()
 async def _raw_exchange(url: str) -> list[bytes]:
     """The exact response bodies of a short session (initialize, tools/list, a tool call), session ids and
     event ids (random per run) replaced."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    headers = dict(JSON_AND_SSE)
     messages: list[dict[str, Any]] = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "raw", "version": "1"},
-            },
-        },
+        initialize(client="raw"),
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "get-tiny-image", "arguments": {}}},
