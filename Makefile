@@ -26,7 +26,7 @@ $(UV):
 	@$(GUARDMESH_CACHE)/tools/uv-$(UV_VERSION)/bin/pip install -q uv==$(UV_VERSION)
 
 python: $(UV)
-	@$(UV) sync --frozen --quiet --all-groups --python $(VENV_PYTHON)
+	@$(UV) sync --frozen --quiet --all-groups --all-extras --python $(VENV_PYTHON)
 
 peers:
 	@bash hack/install-peers.sh >/dev/null
