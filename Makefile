@@ -40,8 +40,8 @@ apt:
 deps: python peers otelcol
 
 lint: python
-	$(PY) -m ruff check sidecar tests hack examples
-	$(PY) -m ruff format --check sidecar tests hack examples
+	$(PY) -m ruff check sidecar operator tests hack examples
+	$(PY) -m ruff format --check sidecar operator tests hack examples
 
 typecheck: python
 	$(PY) -m mypy

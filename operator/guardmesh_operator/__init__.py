@@ -1,0 +1,1 @@
+"""GuardMesh operator: CRDs, reconciliation into sidecar bundles, and the admission webhooks."""
