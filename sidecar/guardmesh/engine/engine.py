@@ -4,8 +4,9 @@ import bisect
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-from guardmesh.engine.matcher import Matcher, build_matcher
+from guardmesh.engine.matcher import Matcher, build_matcher, default_cache_dir
 from guardmesh.engine.rules import CompiledRule, Rule, RuleSet, load_rules
 from guardmesh.engine.text import MessageText, Segment
 
@@ -56,9 +57,11 @@ class Scan:
 class Engine:
     """Rules compiled once; `scan` finds them in a message's text. Thread-safe and stateless per scan."""
 
-    def __init__(self, rules: RuleSet, matcher: str = "auto", max_findings_per_rule: int = 64) -> None:
+    def __init__(
+        self, rules: RuleSet, matcher: str = "auto", max_findings_per_rule: int = 64, cache_dir: Path | None = None
+    ) -> None:
         self.rules = rules
-        self.matcher: Matcher = build_matcher(rules, matcher)
+        self.matcher: Matcher = build_matcher(rules, matcher, cache_dir)
         self.max_findings_per_rule = max_findings_per_rule
 
     def scan(self, text: MessageText) -> Scan:
@@ -117,8 +120,8 @@ class Engine:
 
 @functools.cache
 def default_engine() -> Engine:
-    """The engine of the rules shipped with GuardMesh, built once per process."""
-    return Engine(load_rules())
+    """The engine of the rules shipped with GuardMesh, built once per process (its matcher cached on disk)."""
+    return Engine(load_rules(), cache_dir=default_cache_dir())
 
 
 def _finding(rule: Rule, text: MessageText, i: int, span: tuple[int, int], value: tuple[int, int]) -> Finding:

@@ -8,10 +8,14 @@ only); RE2's Set is the fallback. The others exist to be measured against (hack/
 
 import contextlib
 import ctypes
+import hashlib
 import importlib
+import importlib.metadata
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import re2
@@ -54,7 +58,7 @@ class HyperscanMatcher:
 
     name = "hyperscan"
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, cache_dir: Path | None = None) -> None:
         hs: Any = importlib.import_module("hyperscan")
         expressions, flags = [], []
         for rule in rules.rules:
@@ -66,14 +70,20 @@ class HyperscanMatcher:
                 flag |= hs.HS_FLAG_UTF8
             expressions.append(expression.encode())
             flags.append(flag)
-        self._db = hs.Database(mode=hs.HS_MODE_BLOCK)
-        try:
-            self._db.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags)
-        except hs.error as exc:
-            raise MatcherError(_blame(rules, exc, lambda i: self._compile_one(hs, expressions[i], flags[i]))) from None
+        cache = _database_path(cache_dir, expressions, flags)
+        self._db = _load_database(hs, cache)
+        if self._db is None:
+            self._db = hs.Database(mode=hs.HS_MODE_BLOCK)
+            try:
+                self._db.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags)
+            except hs.error as exc:
+                raise MatcherError(
+                    _blame(rules, exc, lambda i: self._compile_one(hs, expressions[i], flags[i]))
+                ) from None
+            _store_database(hs, self._db, cache)
+            _return_freed_memory()
         self._prototype = hs.Scratch(self._db)
         self._local = threading.local()  # a scratch space may serve one scan at a time
-        _return_freed_memory()
 
     @staticmethod
     def _compile_one(hs: Any, expression: bytes, flag: int) -> None:
@@ -160,6 +170,44 @@ def prefilter_form(pattern: str, case_sensitive: bool = True, limit: int = 8) ->
         out.append(char)
         i += 1
     return "".join(out)
+
+
+def default_cache_dir() -> Path:
+    """Where compiled matcher databases are kept: `$GUARDMESH_CACHE_DIR/engine`, else ~/.cache/guardmesh/engine."""
+    base = os.environ.get("GUARDMESH_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "guardmesh")
+    return Path(base) / "engine"
+
+
+def _database_path(cache_dir: Path | None, expressions: list[bytes], flags: list[int]) -> Path | None:
+    """The cache file for exactly these expressions and flags compiled by this Hyperscan build."""
+    if cache_dir is None:
+        return None
+    digest = hashlib.sha256(importlib.metadata.version("hyperscan").encode())
+    for expression, flag in zip(expressions, flags, strict=True):
+        digest.update(b"%d\0%s\0" % (flag, expression))
+    return cache_dir / f"hyperscan-{digest.hexdigest()[:32]}.db"
+
+
+def _load_database(hs: Any, path: Path | None) -> Any:
+    """A database compiled earlier, or None. Hyperscan checks the file's version, platform and checksum;
+    compiling takes seconds and leaves megabytes of freed heap behind, loading takes milliseconds."""
+    if path is None:
+        return None
+    try:
+        return hs.loadb(path.read_bytes(), hs.HS_MODE_BLOCK)
+    except (OSError, hs.error):
+        return None
+
+
+def _store_database(hs: Any, db: Any, path: Path | None) -> None:
+    """Keep a compiled database for the next start; a read-only or full disk only costs that start time."""
+    if path is None:
+        return
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(hs.dumpb(db))
+        partial.replace(path)
 
 
 def _return_freed_memory() -> None:
@@ -342,10 +390,13 @@ def hyperscan_available() -> bool:
     return True
 
 
-def build_matcher(rules: RuleSet, name: str = "auto") -> Matcher:
-    """The named matcher, or with `auto` the fastest available one: Hyperscan, else an RE2 Set."""
+def build_matcher(rules: RuleSet, name: str = "auto", cache_dir: Path | None = None) -> Matcher:
+    """The named matcher, or with `auto` the fastest available one: Hyperscan, else an RE2 Set.
+    Hyperscan keeps its compiled database in `cache_dir` when one is given."""
     if name == "auto":
         name = "hyperscan" if hyperscan_available() else "re2-set"
     if name not in MATCHERS:
         raise MatcherError(f"unknown matcher {name!r} (known: {', '.join(MATCHERS)})")
+    if name == "hyperscan":
+        return HyperscanMatcher(rules, cache_dir)
     return MATCHERS[name](rules)

@@ -21,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from guardmesh.engine.text import Scope
 from guardmesh.engine.validators import Validator, resolve
 
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader parses the shipped rules ~10x faster than the pure-Python one."""
+
 # The stdlib regex parser: the only way to see a pattern's structure. Imported by name because it is
 # private and untyped (the public alias sre_parse warns of deprecation).
 _sre: Any = importlib.import_module("re._parser")
@@ -244,7 +247,7 @@ class RuleSet:
 def parse_rules(source: str, name: str) -> list[Rule]:
     """Parse and validate one rule file's text; `name` is used in error messages."""
     try:
-        data = yaml.safe_load(source)
+        data = yaml.load(source, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader, libyaml's when present
     except yaml.YAMLError as exc:
         raise RuleError(f"{name}: not valid YAML: {exc}") from None
     try:
