@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 VENV_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3.11)
 PYTEST_ARGS ?=
 
-.PHONY: help deps python peers otelcol apt test lint typecheck imports unit e2e bench quality demo clean
+.PHONY: help deps python peers otelcol apt test lint typecheck imports unit e2e bench quality demo clean crds
 
 help:
 	@echo "make demo   - run the sidecar in front of a real MCP server and show guards at work"
@@ -66,6 +66,9 @@ bench: deps apt
 
 demo: deps
 	$(PY) hack/demo.py
+
+crds: python
+	$(PY) -m guardmesh_operator.crds --write
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

@@ -1,5 +1,6 @@
 """SecurityGuard and Policy specs, and the compiled bundle that the sidecar loads."""
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final, Literal, Self
 
@@ -112,26 +113,40 @@ class GuardOverrides(Spec):
     """Settings a Policy may override for the guards it references."""
 
     enforcement_action: EnforcementAction | None = None
+    """Replaces the guard's own `enforcementAction` (and the Policy's default) for these pods."""
     priority: int | None = Field(default=None, ge=0, le=10_000)
+    """Replaces the guard's own `priority` for these pods."""
     failure_mode: FailureMode | None = None
+    """Replaces the guard's own `failureMode` for these pods."""
 
 
 class GuardRef(Spec):
     """A SecurityGuard in the Policy's namespace, by name."""
 
     name: str = Field(min_length=1, max_length=253)
+    """Name of the SecurityGuard."""
     overrides: GuardOverrides = GuardOverrides()
+    """Settings of the guard that this Policy replaces."""
 
 
 class TrustedServer(Spec):
     """Another MCP server whose tool names this server must not imitate."""
 
     name: str = Field(min_length=1)
+    """The server's identity."""
     tools: tuple[str, ...] = ()
+    """Names of the tools the server declares."""
 
 
 class LabelSelector(Spec):
+    """Pods by their labels."""
+
     match_labels: dict[str, str] = Field(default_factory=dict)
+    """Labels a pod must all carry, with these values; empty matches every pod."""
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Whether a pod with these labels is selected."""
+        return all(labels.get(key) == value for key, value in self.match_labels.items())
 
 
 class PolicySpec(Spec):
