@@ -7,7 +7,8 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from guardmesh.config import Bundle, ConfigError, Limits, default_bundle, parse_bundle
+from guardmesh.config import Bundle, ConfigError, Limits, default_bundle
+from guardmesh.config.bundle_set import parse_config, parse_pod_labels
 from guardmesh.guards.registry import GuardBuildError, GuardResources
 from guardmesh.pipeline import Pipeline
 from guardmesh.telemetry.recorder import Telemetry
@@ -19,23 +20,28 @@ class Runtime:
     """Holds the current bundle and pipeline. Readers take `self.pipeline` once per message, so a swap
     never changes the guards under a message already in flight."""
 
-    def __init__(self, telemetry: Telemetry, server_id: str, config_path: Path | None = None) -> None:
+    def __init__(
+        self, telemetry: Telemetry, server_id: str, config_path: Path | None = None, labels_path: Path | None = None
+    ) -> None:
         self.telemetry = telemetry
         self.server_id = server_id
         self.config_path = config_path
+        self.labels_path = labels_path
+        """The pod's labels (a downward-API file), which pick this pod's entries from a GuardBundleSet."""
+        self._labels: dict[str, str] | None = None
         self.resources = GuardResources()
         self.config_error: str | None = None
         """Why the last reload failed; None when the file in force is the newest."""
-        self._signature: tuple[int, int, int] | None = None
+        self._signature: tuple[int, ...] | None = None
         text = None
         if config_path is not None:
             text = self._read()
             if text is None:
                 raise ConfigError(self.config_error or f"{config_path}: cannot read")
-        bundle = default_bundle() if text is None else parse_bundle(text, str(config_path))
+        bundle = default_bundle() if text is None else parse_config(text, str(config_path), self._labels)
         self.bundle = bundle
         self.pipeline = self._build(bundle)
-        self.config_hash = _digest(text)
+        self.config_hash = self._digest(text)
         telemetry.metrics.config_info.labels(self.config_hash).set(1)
 
     def _build(self, bundle: Bundle) -> Pipeline:
@@ -51,24 +57,43 @@ class Runtime:
     def _read(self) -> bytes | None:
         if self.config_path is None:
             return None
+        path = self.config_path
         try:
-            # A ConfigMap volume swaps a symlink, so watch the resolved file's identity, not the name's mtime.
-            stat = self.config_path.resolve().stat()
-            self._signature = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-            return self.config_path.read_bytes()
+            self._signature = self._stat()
+            text = path.read_bytes()
+            if self.labels_path is not None:
+                path = self.labels_path
+                self._labels = parse_pod_labels(path.read_bytes(), str(path))
+            return text
         except OSError as exc:
-            self.config_error = f"{self.config_path}: cannot read: {exc.strerror}"
+            self.config_error = f"{path}: cannot read: {exc.strerror}"
             self._signature = None  # so a file that stays missing is reported once, not on every poll
             return None
+        except ConfigError as exc:
+            self.config_error = str(exc)
+            return None
+
+    def _stat(self) -> tuple[int, ...]:
+        # A ConfigMap volume swaps a symlink, so watch the resolved file's identity, not the name's mtime.
+        out: tuple[int, ...] = ()
+        for path in (self.config_path, self.labels_path):
+            if path is not None:
+                stat = path.resolve().stat()
+                out += (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        return out
+
+    def _digest(self, text: bytes | None) -> str:
+        if text is not None and self._labels is not None:
+            text += b"\n#labels " + repr(sorted(self._labels.items())).encode()
+        return _digest(text)
 
     def changed(self) -> bool:
         if self.config_path is None:
             return False
         try:
-            stat = self.config_path.resolve().stat()
+            return self._stat() != self._signature
         except OSError:
             return self._signature is not None
-        return (stat.st_ino, stat.st_mtime_ns, stat.st_size) != self._signature
 
     def reload(self) -> bool:
         """Load the file again; on any error keep the old pipeline, log, count and report it in readiness."""
@@ -77,11 +102,11 @@ class Runtime:
         try:
             if text is None:
                 raise ConfigError(self.config_error or "cannot read config")
-            digest = _digest(text)
+            digest = self._digest(text)
             if digest == self.config_hash:
                 self.config_error = None
                 return False
-            bundle = parse_bundle(text, str(self.config_path))
+            bundle = parse_config(text, str(self.config_path), self._labels)
             pipeline = self._build(bundle)
         except ConfigError as exc:
             self.config_error = str(exc)

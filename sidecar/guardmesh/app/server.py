@@ -37,13 +37,15 @@ class Settings:
     """File for the JSON-lines audit log, `-` for stdout, None for none."""
     server_id: str | None = None
     """Identity of the protected server for shared pins; defaults to the upstream URL."""
+    pod_labels: Path | None = None
+    """The pod's labels (downward API), which pick its entries when the config is a GuardBundleSet."""
 
 
 @contextlib.asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]]:
     """Run the sidecar while the context is open; yields the runtime and the bound addresses."""
     async with telemetry_from_env(settings.audit_log, "tcp") as telemetry:
-        runtime = Runtime(telemetry, settings.server_id or settings.upstream, settings.config)
+        runtime = Runtime(telemetry, settings.server_id or settings.upstream, settings.config, settings.pod_labels)
         pool = upstream_pool(settings.upstream)
         proxy = HttpProxy(runtime, pool)
         servers = [await h1.serve(proxy.handle, *settings.listen, backlog=1024)]

@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +35,12 @@ def http_parser() -> argparse.ArgumentParser:
         type=_address,
         default=("0.0.0.0", 9090),  # noqa: S104
         help="HOST:PORT for /metrics, /healthz, /readyz",
+    )
+    parser.add_argument(
+        "--pod-labels",
+        type=Path,
+        default=os.environ.get("GUARDMESH_POD_LABELS") or None,
+        help="the pod's labels file (downward API); picks this pod's entries when --config is a GuardBundleSet",
     )
     _common(parser)
     return parser
@@ -75,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             config=args.config,
             audit_log=None if args.audit_log == "none" else args.audit_log,
             server_id=args.server_id,
+            pod_labels=args.pod_labels,
         )
         uvloop.run(run_forever(settings))
         return 0
