@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian tools the benchmarks use, only if missing: wrk (load generator) and nginx
-# (nginx-light where the release has it, else nginx; a static upstream baseline).
+# Install the Debian tools the benchmarks and tests use, only if missing: wrk (load generator), nginx
+# (nginx-light where the release has it, else nginx; a static upstream baseline) and docker-registry
+# (the OCI registry the WASM module source tests push to).
 # Needs root (or passwordless sudo) when something is missing. Prints nothing to stdout.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -10,6 +11,8 @@ have_nginx() { command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; }
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 have_nginx || missing+=(nginx)
+have_registry() { command -v docker-registry >/dev/null || [[ -x /usr/bin/docker-registry ]]; }
+have_registry || missing+=(docker-registry)
 ((${#missing[@]} == 0)) && exit 0
 
 sudo=()
@@ -25,5 +28,5 @@ done
 log "apt-get install ${pkgs[*]}"
 # Docker-style images ship /usr/sbin/policy-rc.d (exit 101), so nginx is not started as a service.
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
-{ command -v wrk >/dev/null && have_nginx; } || die "install finished but wrk/nginx still missing"
+{ command -v wrk >/dev/null && have_nginx && have_registry; } || die "install finished but wrk/nginx/docker-registry still missing"
 log "installed ${pkgs[*]}"

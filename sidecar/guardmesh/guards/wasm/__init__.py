@@ -1,0 +1,1 @@
+"""WebAssembly guards: fetching modules (`sources`) and running them in wasmtime."""
