@@ -1,9 +1,10 @@
-"""With no guard objecting, a client sees exactly the same server through the sidecar as directly.
+"""Through the default guards, a client sees the same server as directly, but for what a guard refuses.
 
 Real clients (the TypeScript and Python SDKs) take a transcript of everything server-everything
 offers - lists, every tool called, every prompt got, every resource read, and the server's own
 requests (sampling, elicitation, roots) answered by the client - once directly and once through the
-sidecar, on each transport. The normalised transcripts must be equal.
+sidecar (no config: the built-in default guards), on each transport. The normalised transcripts must
+be equal except for the one refusal the defaults make on purpose (EXPECTED_REFUSALS).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from tests.support.wire import JSON_AND_SSE, initialize
 pytestmark = pytest.mark.e2e
 
 ROUND_TRIPS = ["elicitation/create", "roots/list", "sampling/createMessage"]
+EXPECTED_REFUSALS = {"demo://resource/static/document/instructions.md": "prompt-injection"}
+"""Resources the default guards refuse. The server's instructions document addresses the model and tells
+it how to answer ("If asked about server instructions, respond with ..."): an instruction to the model
+inside a resource, which is what the prompt-injection guard is for."""
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +38,11 @@ def sidecar_http(everything: peers.ServerCommand) -> Iterator[Sidecar]:
 
 
 def assert_same(direct: dict[str, Any], proxied: dict[str, Any]) -> None:
-    diff = differences(direct, proxied)
+    refused = {uri: guard for uri, guard in EXPECTED_REFUSALS.items() if uri in direct.get("reads", {})}
+    for uri, guard in refused.items():
+        assert "result" in direct["reads"][uri]
+        assert f"guard {guard!r}" in proxied["reads"][uri]["error"]["message"]
+    diff = [d for d in differences(direct, proxied) if not any(d.startswith(f"$.reads.{uri}.") for uri in refused)]
     assert not diff, "the sidecar changed what the client sees:\n" + "\n".join(diff[:40])
 
 

@@ -12,6 +12,7 @@ from guardmesh.config import (
     EnforcementAction,
     FailureMode,
     Phase,
+    PiiSettings,
     RugPullSettings,
     SecurityGuardSpec,
     ToolAccessSettings,
@@ -159,15 +160,28 @@ def test_a_bundle_of_another_api_version_is_refused() -> None:
         Bundle.model_validate({"apiVersion": "guardmesh.dev/v2"})
 
 
-def test_the_default_bundle_pins_tools_and_refuses_changes() -> None:
-    bundle = default_bundle()
-    assert [g.name for g in bundle.guards] == ["rug-pull"]
-    spec = bundle.guards[0].spec
-    assert isinstance(spec.native, RugPullSettings)
-    assert spec.native.on_change == "filter"
-    assert set(spec.runs_on) == {Phase.REQUEST, Phase.RESPONSE}
-    assert spec.failure_mode is FailureMode.FAIL_CLOSED
-    assert spec.enforcement_action is EnforcementAction.ENFORCE
+def test_the_default_bundle_enforces_the_attack_guards_and_only_audits_argument_checks() -> None:
+    guards = {g.name: g.spec for g in default_bundle().guards}
+    assert list(guards) == [
+        "tool-access",
+        "tool-poisoning",
+        "server-spoofing",
+        "rug-pull",
+        "secrets",
+        "pii",
+        "prompt-injection",
+    ]
+    enforced = {name for name, spec in guards.items() if spec.enforcement_action is EnforcementAction.ENFORCE}
+    assert enforced == set(guards) - {"tool-access"}
+    assert all(spec.failure_mode is FailureMode.FAIL_CLOSED for spec in guards.values())
+    rug_pull = guards["rug-pull"].native
+    assert isinstance(rug_pull, RugPullSettings)
+    assert rug_pull.on_change == "filter"
+    pii = guards["pii"].native
+    assert isinstance(pii, PiiSettings)
+    assert {kind for kind, action in pii.actions.items() if action == "redact"} == {"card", "ssn", "national-id"}
+    assert {action for kind, action in pii.actions.items() if action != "redact"} == {"audit"}
+    assert PiiSettings().actions == pii.actions
 
 
 def test_the_default_bundle_survives_a_round_trip_through_its_wire_form() -> None:

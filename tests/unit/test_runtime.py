@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from guardmesh.config import ConfigError
+from guardmesh.config import ConfigError, default_bundle
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.metrics import Metrics
 from guardmesh.telemetry.recorder import Telemetry
@@ -47,7 +47,7 @@ def runtime(make_runtime: Callable[[dict[str, Any]], Runtime]) -> Runtime:
 
 def test_without_a_file_the_built_in_bundle_is_in_force(telemetry: Telemetry, metrics: Metrics) -> None:
     runtime = Runtime(telemetry, "srv")
-    assert guard_names(runtime) == ["rug-pull"]
+    assert guard_names(runtime) == [g.name for g in default_bundle().guards]
     assert runtime.config_hash == "builtin-default"
     assert config_info(metrics, "builtin-default") == 1
     assert not runtime.changed()

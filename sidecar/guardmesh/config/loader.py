@@ -1,12 +1,15 @@
 """Read a bundle from YAML or JSON, with errors that say where and why."""
 
+import importlib.resources
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from guardmesh.config.models import Bundle, BundleGuard, GuardType, Phase, SecurityGuardSpec
-from guardmesh.config.native import RugPullSettings
+from guardmesh.config.models import Bundle
+
+DEFAULT_BUNDLE = "default-bundle.yaml"
+"""The safe default guard set shipped in this package; the Helm chart's default guards are the same."""
 
 
 class ConfigError(ValueError):
@@ -40,11 +43,6 @@ def load_bundle(path: Path) -> Bundle:
 
 
 def default_bundle() -> Bundle:
-    """The built-in bundle used when no file is given: pin tool definitions and refuse changes."""
-    rug_pull = SecurityGuardSpec(
-        type=GuardType.NATIVE,
-        native=RugPullSettings(),
-        runs_on=(Phase.REQUEST, Phase.RESPONSE),
-        priority=10,
-    )
-    return Bundle(guards=(BundleGuard(name="rug-pull", spec=rug_pull),))
+    """The bundle used when no file is given: the documented safe defaults shipped in `default-bundle.yaml`."""
+    text = importlib.resources.files("guardmesh.config").joinpath(DEFAULT_BUNDLE).read_bytes()
+    return parse_bundle(text, f"guardmesh.config/{DEFAULT_BUNDLE}")

@@ -95,7 +95,12 @@ class SecretsSettings(Spec):
 
 
 def _default_pii_actions() -> dict[PiiKind, PiiAction]:
-    return {"card": "redact", "ssn": "redact", "email": "audit", "phone": "audit", "iban": "audit", "ip": "audit"}
+    """Payment cards and national identity numbers redacted, the rest recorded (as in the default bundle)."""
+    redacted: dict[PiiKind, PiiAction] = {"card": "redact", "ssn": "redact", "national-id": "redact"}
+    audited: dict[PiiKind, PiiAction] = {
+        kind: "audit" for kind in ("iban", "bank-account", "email", "phone", "date-of-birth", "ip")
+    }
+    return redacted | audited
 
 
 class PiiSettings(Spec):
