@@ -1,13 +1,15 @@
 """Normalisation: invisible characters, smuggled text, look-alikes, NFKC, encoded fragments, bounds."""
 
 import base64
+import random
 import time
 import urllib.parse
 
 import pytest
+import re2
 
 from guardmesh.engine import Encoding, Hidden, Limits, extract, normalise
-from guardmesh.engine.normalise import find_fragments
+from guardmesh.engine.normalise import base64_runs, find_fragments
 
 
 def tags(text: str) -> str:
@@ -158,3 +160,12 @@ def test_deep_nesting_is_cut_at_the_depth_limit_without_recursion() -> None:
     text = extract(body)
     assert text.truncated
     assert "ignore previous instructions" not in text.joined
+
+
+def test_the_base64_run_finder_finds_exactly_what_the_regex_it_replaces_finds() -> None:
+    regex = re2.compile(rb"[A-Za-z0-9+/_-]{20,}={0,2}")
+    pieces = ["abcdefghij", "KLMNOP0123", "+/_-", "=", "==", "===", " ", "\n", "é", "%", "."]
+    rng = random.Random(7)  # noqa: S311 - reproducible test data
+    for _ in range(3000):
+        data = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 24))).encode()
+        assert list(base64_runs(data)) == [m.span() for m in regex.finditer(data)], data
