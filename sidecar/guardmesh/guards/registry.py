@@ -46,9 +46,21 @@ class GuardResources:
     """The bundle's trusted servers, set by each pipeline build; server-spoofing adds them to its own."""
 
 
+def _wasm_guard(spec: SecurityGuardSpec) -> Guard:
+    # Imported here so that a sidecar without wasm guards never loads wasmtime (tens of MB).
+    from guardmesh.guards.wasm.guard import WasmGuard
+    from guardmesh.guards.wasm.module import GuestError, ModuleError
+    from guardmesh.guards.wasm.sources import SourceError
+
+    try:
+        return WasmGuard(spec)
+    except (ModuleError, GuestError, SourceError, OSError) as exc:
+        raise GuardBuildError(f"wasm guard: {exc}") from None
+
+
 def build_guard(spec: SecurityGuardSpec, resources: GuardResources) -> Guard:
     if spec.type is GuardType.WASM:
-        raise GuardBuildError("wasm guards are not available in this build of the sidecar")
+        return _wasm_guard(spec)
     settings = spec.native
     if isinstance(settings, ToolAccessSettings):
         return ToolAccessGuard(settings, resources.tool_schemas)

@@ -1,0 +1,87 @@
+//! Blocks tools whose names match configured patterns, limits how many tools a server may list,
+//! and blocks listed servers outright.
+//!
+//! Config: `{"blockedTools": ["delete_*", "*exec*"], "maxTools": 50, "blockedServers": ["legacy-crm"]}`;
+//! every key is optional, unknown keys are an error.
+
+use guardmesh_guard::{deny, export_guard, modify, Context, Guard, Message, Phase, Value, Verdict};
+use wildmatch::WildMatch;
+
+struct PatternGuard {
+    blocked_tools: Vec<WildMatch>,
+    max_tools: Option<usize>,
+    blocked_servers: Vec<String>,
+}
+
+fn strings(config: &Value, key: &str) -> Result<Vec<String>, String> {
+    match config.get(key) {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_string).ok_or_else(|| format!("{key} lists strings only")))
+            .collect(),
+        Some(_) => Err(format!("{key} is a list of strings")),
+    }
+}
+
+impl PatternGuard {
+    fn blocks(&self, tool: &str) -> bool {
+        self.blocked_tools.iter().any(|p| p.matches(tool))
+    }
+
+    /// A `tools/list` result without the blocked tools, or a denial if too many remain.
+    fn filter_list(&self, message: &Message) -> Verdict {
+        let Some(body) = message.json() else { return deny("bad-message", "message is not JSON") };
+        let Some(tools) = body.pointer("/result/tools").and_then(Value::as_array) else { return Verdict::Allow };
+        let kept: Vec<Value> = tools
+            .iter()
+            .filter(|t| !t.get("name").and_then(Value::as_str).is_some_and(|n| self.blocks(n)))
+            .cloned()
+            .collect();
+        if let Some(max) = self.max_tools {
+            if kept.len() > max {
+                return deny("too-many-tools", format!("server lists {} tools, more than the {max} allowed", kept.len()));
+            }
+        }
+        if kept.len() == tools.len() {
+            return Verdict::Allow;
+        }
+        let mut body = body.clone();
+        body["result"]["tools"] = Value::Array(kept);
+        modify(&body)
+    }
+}
+
+impl Guard for PatternGuard {
+    fn configure(config: &Value) -> Result<Self, String> {
+        let Some(fields) = config.as_object() else { return Err("config is a JSON object".into()) };
+        if let Some(unknown) = fields.keys().find(|k| !["blockedTools", "maxTools", "blockedServers"].contains(&k.as_str())) {
+            return Err(format!("unknown config key {unknown:?}"));
+        }
+        let max_tools = match config.get("maxTools") {
+            None => None,
+            Some(v) => Some(v.as_u64().ok_or("maxTools is a whole number, 0 or more")? as usize),
+        };
+        Ok(PatternGuard {
+            blocked_tools: strings(config, "blockedTools")?.iter().map(|p| WildMatch::new(p)).collect(),
+            max_tools,
+            blocked_servers: strings(config, "blockedServers")?,
+        })
+    }
+
+    fn evaluate(&self, ctx: &Context, message: &Message) -> Verdict {
+        if self.blocked_servers.iter().any(|s| *s == ctx.server_id) {
+            return deny("blocked-server", format!("server {:?} is blocked", ctx.server_id));
+        }
+        match (ctx.phase, ctx.method.as_deref()) {
+            (Phase::Request, Some("tools/call")) => match ctx.target.as_deref() {
+                Some(tool) if self.blocks(tool) => deny("blocked-tool", format!("tool {tool:?} is blocked")),
+                _ => Verdict::Allow,
+            },
+            (Phase::Response, Some("tools/list")) => self.filter_list(message),
+            _ => Verdict::Allow,
+        }
+    }
+}
+
+export_guard!(PatternGuard);
