@@ -1,0 +1,103 @@
+"""The Rust pattern guard (a WebAssembly component) inside the real sidecar, in front of the real
+server-everything, driven by the Python SDK's client; beside it, a guest that never returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.guests import built
+from tests.support import peers
+from tests.support.sidecar import Sidecar, running_sidecar, write_bundle
+
+pytestmark = pytest.mark.e2e
+
+BLOCKED = ["echo", "*-env"]
+
+
+@pytest.fixture(scope="module")
+def guarded(everything: peers.ServerCommand, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sidecar]:
+    assert everything.url is not None
+    guests = built()
+    work = tmp_path_factory.mktemp("wasm")
+    guards = [
+        {
+            "name": "patterns",
+            "spec": {
+                "type": "wasm",
+                "wasm": {"url": (guests / "pattern-guard.wasm").as_uri(), "config": {"blockedTools": BLOCKED}},
+                "runsOn": ["request", "response"],
+            },
+        },
+        {
+            "name": "spinner",
+            "spec": {
+                "type": "wasm",
+                "wasm": {"url": (guests / "hostile-guest.wasm").as_uri(), "config": {"mode": "loop"}},
+                "runsOn": ["request"],
+                "timeoutMs": 20,
+                "failureMode": "FailOpen",
+                "priority": 50,
+            },
+        },
+    ]
+    config = write_bundle(work / "bundle.yaml", guards)
+    env = {"GUARDMESH_WASM_CACHE": str(work / "wasm-cache")}
+    with running_sidecar(everything.url, config=config, audit_log=work / "audit.jsonl", env=env) as sidecar:
+        yield sidecar
+
+
+def _blocked(name: str) -> bool:
+    return name == "echo" or name.endswith("-env")
+
+
+async def _tool_names(url: str) -> list[str]:
+    from mcp import Client
+
+    async with Client(url, mode="legacy") as client:
+        return [t.name for t in (await client.list_tools()).tools]
+
+
+async def _call(url: str, tool: str, arguments: dict[str, Any]) -> Any:
+    from mcp import Client
+    from mcp.shared.exceptions import MCPError
+
+    async with Client(url, mode="legacy") as client:
+        try:
+            return await client.call_tool(tool, arguments)
+        except MCPError as exc:
+            return exc
+
+
+async def test_the_pattern_guard_filters_blocked_tools_out_of_the_list(
+    everything: peers.ServerCommand, guarded: Sidecar
+) -> None:
+    assert everything.url is not None
+    direct = await _tool_names(everything.url)
+    assert "echo" in direct
+    assert "get-env" in direct
+    proxied = await _tool_names(guarded.url)
+    assert sorted(proxied) == sorted(n for n in direct if not _blocked(n))
+
+
+async def test_the_pattern_guard_refuses_a_call_of_a_blocked_tool(guarded: Sidecar) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    refused = await _call(guarded.url, "echo", {"message": "hi"})
+    assert isinstance(refused, MCPError)
+    assert "patterns" in str(refused)
+    assert 'blocked-tool: tool "echo" is blocked' in str(refused)
+    records = [r for r in guarded.wait_for_audit(1) if r.get("target") == "echo"]
+    assert records, guarded.audit()
+    assert records[-1]["guard"] == "patterns"
+    assert records[-1]["decision"] == "deny"
+
+
+async def test_other_tools_work_while_a_looping_guest_is_stopped_on_every_request(guarded: Sidecar) -> None:
+    result = await _call(guarded.url, "get-sum", {"a": 2, "b": 3})
+    assert not isinstance(result, Exception), result
+    assert "5" in str(result.content)
+    assert guarded.proc.poll() is None
+    assert "guard spinner timed out" in guarded.log()
