@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 VENV_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3.11)
 PYTEST_ARGS ?=
 
-.PHONY: help deps python peers otelcol apt test lint typecheck imports unit e2e bench quality demo clean crds
+.PHONY: help deps python peers otelcol guards apt test lint typecheck imports unit e2e bench quality demo clean crds
 
 help:
 	@echo "make demo   - run the sidecar in front of a real MCP server and show guards at work"
@@ -34,10 +34,14 @@ peers:
 otelcol:
 	@bash hack/build-otelcol.sh >/dev/null
 
+# The Rust WebAssembly guards (examples, test guests) into $(GUARDMESH_CACHE)/guards/<source hash>.
+guards:
+	@bash hack/build-guards.sh >/dev/null
+
 apt:
 	@bash hack/install-apt.sh
 
-deps: python peers otelcol
+deps: python peers otelcol guards
 
 lint: python
 	$(PY) -m ruff check sidecar operator tests hack examples
