@@ -1,0 +1,95 @@
+"""`python -m guardmesh_operator run|certs|crds`: the operator with its webhooks, dev certificates, the CRDs."""
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+import kopf
+
+from guardmesh_operator import controller, crds
+from guardmesh_operator.api import GUARD_PLURAL
+from guardmesh_operator.certs import write_serving_cert
+from guardmesh_operator.injection import InjectorSettings
+from guardmesh_operator.kube import Kube
+from guardmesh_operator.webhooks import Webhooks, tls_context
+
+log = logging.getLogger("guardmesh.operator")
+NATIVE_SIDECARS_SINCE = 29
+"""Kubernetes minor version from which native sidecars (restartPolicy Always init containers) are on by default."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m guardmesh_operator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="reconcile guards and policies and serve the admission webhooks")
+    run.add_argument("--webhook-host", default="0.0.0.0", help="address the webhooks listen on")  # noqa: S104
+    run.add_argument("--webhook-port", type=int, default=9443)
+    run.add_argument("--webhook-cert", help="PEM certificate for the webhooks (with --webhook-key)")
+    run.add_argument("--webhook-key", help="PEM private key for the webhooks")
+    run.add_argument("--no-webhooks", action="store_true", help="reconcile only")
+    run.add_argument("--namespace", action="append", default=[], help="watch only these namespaces (repeatable)")
+    run.add_argument("--liveness", default="http://0.0.0.0:8080/healthz", help="kopf liveness endpoint URL")
+    run.add_argument("--image", default=InjectorSettings.image, help="image of the injected sidecar")
+    run.add_argument("--native-sidecars", choices=["auto", "true", "false"], default="auto")
+    run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    certs = sub.add_parser("certs", help="write a throwaway CA and webhook serving certificate (development)")
+    certs.add_argument("--dir", type=Path, required=True)
+    certs.add_argument("--host", action="append", required=True, help="IP or DNS name (repeatable)")
+    sub.add_parser("crds", help="generate crds/ (see python -m guardmesh_operator.crds --help)", add_help=False)
+    return parser
+
+
+async def _run(args: argparse.Namespace) -> None:
+    kube = Kube()
+    if args.native_sidecars == "auto":
+        native = await kube.server_minor() >= NATIVE_SIDECARS_SINCE
+    else:
+        native = args.native_sidecars == "true"
+    ctx = controller.Context(kube, InjectorSettings(image=args.image, native_sidecars=native, log_level=args.log_level))
+
+    async def guard_exists(namespace: str, name: str) -> bool:
+        return await kube.get_custom(GUARD_PLURAL, namespace, name) is not None
+
+    runner = None
+    if not args.no_webhooks:
+        if not (args.webhook_cert and args.webhook_key):
+            raise SystemExit("give --webhook-cert and --webhook-key, or --no-webhooks")
+        hooks = Webhooks(ctx.injector, guard_exists, lambda ns, pod, why: controller.pod_skipped(ctx, ns, pod, why))
+        runner = await hooks.start(
+            args.webhook_host, args.webhook_port, tls_context(args.webhook_cert, args.webhook_key)
+        )
+    import guardmesh_operator.handlers  # noqa: F401 - registers the kopf handlers
+
+    try:
+        await kopf.operator(
+            clusterwide=not args.namespace,
+            namespaces=args.namespace,
+            standalone=True,
+            liveness_endpoint=args.liveness or None,
+            memo=kopf.Memo(ctx=ctx),
+        )
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["crds"]:
+        return crds.main(argv[1:])
+    args = _parser().parse_args(argv)
+    if args.command == "certs":
+        written = write_serving_cert(args.dir, args.host)
+        print(f"{written.ca}\n{written.cert}\n{written.key}")
+        return 0
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
