@@ -7,6 +7,7 @@ USAGE = """usage: guardmesh COMMAND [ARGS...]
 commands:
   check    run the guards of a bundle over JSON-RPC messages read from stdin, one decision per line
   scan     list a live MCP server's tools, prompts and resources and report what the guards find
+  guard    `guard run MODULE --config FILE`: run one WebAssembly guard over messages from stdin
 """
 
 
@@ -24,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
         from guardmesh.cli.scan import main as scan
 
         return scan(rest)
+    if command == "guard":
+        from guardmesh.cli.guard import main as guard
+
+        return guard(rest)
     print(f"guardmesh: unknown command {command!r}\n\n{USAGE}", end="", file=sys.stderr)
     return 2
 
