@@ -90,7 +90,27 @@ def _option(val: Any, text: str | None) -> None:
         val.of.option = ffi.wasmtime_component_val_new(ctypes.byref(inner))
 
 
+_RECORDS: dict[tuple[str | None, ...], Any] = {}
+_RECORDS_LIMIT = 1024
+"""Lowered context records kept for reuse: contexts repeat (same server, session, method, tool)."""
+
+
 def _lower_context(val: Any, context: dict[str, str | None]) -> None:
+    key = tuple(context.get(name) for name in CONTEXT_FIELDS)
+    template = _RECORDS.get(key)
+    if template is None:
+        template = _build_context(context)
+        if len(_RECORDS) >= _RECORDS_LIMIT:
+            ffi.wasmtime_component_valrecord_delete(ctypes.byref(_RECORDS.pop(next(iter(_RECORDS)))))
+        _RECORDS[key] = template
+    # One C call copies the whole record; building it field by field from Python costs ~15 µs.
+    record = ffi.wasmtime_component_valrecord_t()
+    ffi.wasmtime_component_valrecord_copy(ctypes.byref(record), ctypes.byref(template))
+    val.kind = ffi.WASMTIME_COMPONENT_RECORD
+    val.of.record = record
+
+
+def _build_context(context: dict[str, str | None]) -> Any:
     record = ffi.wasmtime_component_valrecord_t()
     ffi.wasmtime_component_valrecord_new_uninit(record, len(CONTEXT_FIELDS))
     for i, name in enumerate(CONTEXT_FIELDS):
@@ -104,8 +124,7 @@ def _lower_context(val: Any, context: dict[str, str | None]) -> None:
             _string(entry.val, value or "")
         else:
             _option(entry.val, value)
-    val.kind = ffi.WASMTIME_COMPONENT_RECORD
-    val.of.record = record
+    return record
 
 
 def _text(vec: Any) -> str:

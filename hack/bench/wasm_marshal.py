@@ -6,7 +6,7 @@ one `string` (the JSON text), one `list<u8>` (the JSON bytes) and a `record` of 
 a `list<tool>`. Each figure includes building the argument from the decoded message, as the
 sidecar would have to. All shapes run in one process on the same messages.
 
-    .venv/bin/python hack/bench/marshal.py [--iterations 2000]
+    .venv/bin/python hack/bench/wasm_marshal.py [--iterations 2000]
 """
 
 from __future__ import annotations
