@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Rust WebAssembly guards (examples, test guests, the marshalling bench guest) as
 # wasm32-wasip2 components into $GM_CACHE/guards/<hash of sources and toolchain>/<crate>.wasm.
-# Last line on stdout: that directory.
+# Last line on stdout: that directory. Also builds the Python guard (hack/build-python-guard.sh).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -31,4 +31,10 @@ if [[ ! -f "${out}/.done" ]]; then
   mv "${out}.tmp" "${out}"
   touch "${out}/.done"
 fi
+
+# The Python guard (guards/examples/spoofing-guard) has its own script, sources and cache key.
+build_python_guards() {
+  bash "${GM_ROOT}/hack/build-python-guard.sh" >/dev/null
+}
+build_python_guards
 printf '%s\n' "${out}"
