@@ -1,5 +1,6 @@
 """The wasm runtime with the pattern guard: verdicts, config, host imports, pooling and the compiled cache."""
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,40 @@ def test_a_guard_that_is_not_loaded_says_why(cache_dir: Path) -> None:
     g = WasmGuard(spec, cache_dir=cache_dir)
     with pytest.raises(NotLoaded, match=r"https://127\.0\.0\.1:9/guard\.wasm"):
         g.check(call("x"), CTX)
+
+
+def test_a_remote_module_loads_in_the_background_after_a_failed_fetch(
+    guests: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from guardmesh.guards.wasm import guard as guard_module
+    from guardmesh.guards.wasm.sources import SourceError
+
+    attempts: list[str] = []
+
+    def fetch(url: str, sha256: str | None, *, cache_dir: Path, timeout: float) -> Path:
+        attempts.append(url)
+        if len(attempts) == 1:
+            raise SourceError(url, "connection refused", temporary=True)
+        return guests / "pattern-guard.wasm"
+
+    monkeypatch.setattr("guardmesh.guards.wasm.sources.fetch", fetch)
+    monkeypatch.setattr(guard_module, "RETRY_FIRST", 0.01)
+    spec = SecurityGuardSpec.model_validate(
+        {
+            "type": "wasm",
+            "wasm": {
+                "url": "oci://registry.test/guards/pattern:1",
+                "sha256": "0" * 64,
+                "config": {"blockedTools": ["x"]},
+            },
+        }
+    )
+    g = WasmGuard(spec, cache_dir=cache_dir)
+    for _ in range(2000):
+        if g.pool is not None:
+            break
+        threading.Event().wait(0.005)
+    assert g.pool is not None, g.load_error
+    assert g.load_error is None
+    assert len(attempts) == 2
+    assert g.check(call("x"), CTX).decision is Decision.DENY
