@@ -76,10 +76,17 @@ def test_tool_call_arguments_are_tagged_by_json_path() -> None:
         "method": "tools/call",
         "params": {"name": "send", "arguments": {"to": "a@b.test", "opts": {"cc": ["c@d.test"], "n": 3}}},
     }
-    assert places(extract(body)) == {
-        "params.arguments.to": (Scope.ARGUMENT, Field.ARGUMENT, "send"),
-        "params.arguments.opts.cc[0]": (Scope.ARGUMENT, Field.ARGUMENT, "send"),
-    }
+    text = extract(body)
+    # Property names are scanned too (before their values), tagged apart: agents can be made to put anything there.
+    assert [(s.location, s.field, s.text) for s in text.segments] == [
+        ("params.arguments.to", Field.ARGUMENT_KEY, "to"),
+        ("params.arguments.to", Field.ARGUMENT, "a@b.test"),
+        ("params.arguments.opts", Field.ARGUMENT_KEY, "opts"),
+        ("params.arguments.opts.cc", Field.ARGUMENT_KEY, "cc"),
+        ("params.arguments.opts.cc[0]", Field.ARGUMENT, "c@d.test"),
+        ("params.arguments.opts.n", Field.ARGUMENT_KEY, "n"),
+    ]
+    assert {(s.scope, s.owner) for s in text.segments} == {(Scope.ARGUMENT, "send")}
 
 
 def test_tool_results_are_tagged_by_content_kind() -> None:

@@ -63,7 +63,7 @@ class HyperscanMatcher:
         expressions, flags = [], []
         for rule in rules.rules:
             expression, caseless = hyperscan_expression(rule)
-            flag = hs.HS_FLAG_SINGLEMATCH
+            flag = hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_MULTILINE
             if caseless:
                 flag |= hs.HS_FLAG_CASELESS
             if not expression.isascii():
@@ -245,8 +245,7 @@ class Re2FilterMatcher:
         self._filter = re2.Filter()
         options = _re2_options()
         for rule in rules.rules:
-            options.case_sensitive = rule.case_sensitive
-            self._filter.Add(rule.regex, options)
+            self._filter.Add(rule.flagged_regex, options)
         self._filter.Compile()
 
     def fired(self, text: MessageText) -> Sequence[int]:
@@ -260,7 +259,10 @@ class PythonReMatcher:
 
     def __init__(self, rules: RuleSet) -> None:
         self._patterns = [
-            re.compile(r.regex, (0 if r.case_sensitive else re.IGNORECASE) | (re.ASCII if r.regex.isascii() else 0))
+            re.compile(
+                r.regex,
+                re.MULTILINE | (0 if r.case_sensitive else re.IGNORECASE) | (re.ASCII if r.regex.isascii() else 0),
+            )
             for r in rules.rules
         ]
 

@@ -66,13 +66,16 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
-    category: str = Field(pattern=r"^(?:tool-poisoning|prompt-injection|secrets|pii)/[a-z0-9]+(?:-[a-z0-9]+)*$")
+    category: str = Field(
+        pattern=r"^(?:tool-poisoning|prompt-injection|secrets|pii|tool-access)/[a-z0-9]+(?:-[a-z0-9]+)*$"
+    )
     severity: Severity
     where: tuple[Where, ...] = Field(min_length=1)
     """The places the rule applies to; `any` for all (including places of no known kind)."""
     regex: str = Field(min_length=1)
     """Matched case-insensitively unless `case_sensitive`. A named group `value` marks the part that a
-    validator checks and that a redaction replaces."""
+    validator checks and that a redaction replaces. `^` and `$` match at the start and end of each string
+    of the message and of each line in it; a match never spans two strings."""
     case_sensitive: bool = False
     validator: str | None = None
     """`luhn`, `iban-mod97`, `us-ssn`, `phone`, `ip-address`, `jwt` or `entropy>=N`."""
@@ -106,8 +109,9 @@ class Rule(BaseModel):
 
     @property
     def flagged_regex(self) -> str:
-        """The regex with its case flag inline, as every engine compiles it."""
-        return self.regex if self.case_sensitive else f"(?i){self.regex}"
+        """The regex with its flags inline, as every engine compiles it: multi-line, so that `^` and `$`
+        see the separator between strings as a line end, and case-insensitive unless `case_sensitive`."""
+        return f"(?m){self.regex}" if self.case_sensitive else f"(?mi){self.regex}"
 
 
 class _RuleFile(BaseModel):
@@ -157,8 +161,8 @@ def _walk(items: Iterable[tuple[Any, Any]], unbounded_above: bool, product: int)
         name = str(op)
         if name in _REJECTED:
             raise ValueError(f"uses {_REJECTED[name]}, which are not linear-time")
-        if name == "AT" and str(arg) in ("AT_BEGINNING", "AT_END", "AT_BEGINNING_STRING", "AT_END_STRING"):
-            raise ValueError("uses ^, $, \\A or \\Z; rules match anywhere in a string")
+        if name == "AT" and str(arg) in ("AT_BEGINNING_STRING", "AT_END_STRING"):
+            raise ValueError("uses \\A or \\Z; use ^ and $, which match at the start and end of each string")
         if name in ("MAX_REPEAT", "MIN_REPEAT"):
             _low, high, sub = arg
             unbounded = high is _sre_c.MAXREPEAT

@@ -50,6 +50,8 @@ class Field(StrEnum):
     SCHEMA_OTHER = "schema-other"
     ANNOTATION = "annotation"
     ARGUMENT = "argument"
+    ARGUMENT_KEY = "argument-key"
+    """A property name inside arguments: agents can be made to put anything there too."""
     URI = "uri"
     CONTENT_TEXT = "content-text"
     STRUCTURED_CONTENT = "structured-content"
@@ -233,6 +235,13 @@ _TOOL_KEYS = {"name": Field.NAME, "title": Field.TITLE, "description": Field.DES
 _SKIPPED_KEYS = frozenset({"_meta", "icons"})
 
 
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """A dict key waiting on the walk's stack, told apart from a string value."""
+
+    name: str
+
+
 class _Collector:
     """Gathers strings and their places within the limits."""
 
@@ -261,8 +270,11 @@ class _Collector:
         self.texts.append(value)
         self.places.append((scope, field_, path, owner))
 
-    def walk(self, value: Any, scope: Scope, field_: Field, path: Path, owner: str | None, depth: int = 0) -> None:
-        """Every string under `value` (dict keys excluded), iteratively, to the depth bound."""
+    def walk(
+        self, value: Any, scope: Scope, field_: Field, path: Path, owner: str | None, depth: int = 0, keys: bool = False
+    ) -> None:
+        """Every string under `value`, iteratively, to the depth bound; dict keys too (as ARGUMENT_KEY,
+        before their value) when `keys`."""
         if type(value) is str:
             self.add(value, scope, field_, path, owner)
             return
@@ -277,9 +289,15 @@ class _Collector:
                 if isinstance(node, dict | list) and node:
                     self.truncated = True
             elif isinstance(node, dict):
-                stack.extend((v, (*where, k), level + 1) for k, v in reversed(node.items()) if k not in _SKIPPED_KEYS)
+                for k, v in reversed(node.items()):
+                    if k not in _SKIPPED_KEYS:
+                        stack.append((v, (*where, k), level + 1))
+                        if keys:
+                            stack.append((_Key(k), (*where, k), level + 1))
             elif isinstance(node, list):
                 stack.extend((v, (*where, i), level + 1) for i, v in reversed(list(enumerate(node))))
+            elif type(node) is _Key:
+                self.add(node.name, scope, Field.ARGUMENT_KEY, where, owner)
 
     def schema(self, schema: Any, scope: Scope, path: Path, owner: str | None) -> None:
         """The strings of a JSON Schema a model reads: descriptions, titles, defaults, enums, examples and
@@ -377,7 +395,7 @@ def _request(c: _Collector, method: str, params: Any) -> None:
     name = params.get("name")
     owner = name if isinstance(name, str) else None
     if method in ("tools/call", "prompts/get"):
-        c.walk(params.get("arguments"), Scope.ARGUMENT, Field.ARGUMENT, ("params", "arguments"), owner)
+        c.walk(params.get("arguments"), Scope.ARGUMENT, Field.ARGUMENT, ("params", "arguments"), owner, keys=True)
     elif method == "resources/read":
         c.walk(params.get("uri"), Scope.ARGUMENT, Field.URI, ("params", "uri"), None)
     elif method == "completion/complete":

@@ -21,6 +21,7 @@ from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 from guardmesh.config.models import Phase
 from guardmesh.config.native import ToolAccessSettings
 from guardmesh.guards.api import ALLOW, GuardContext, Verdict, deny, modify
+from guardmesh.guards.native.content import scan
 from guardmesh.guards.native.globs import GlobSet
 from guardmesh.protocol.jsonrpc import Kind, Message
 
@@ -30,59 +31,13 @@ MAX_TOOLS_PER_SERVER = 1024
 """Tool schemas remembered per server; the least recently listed is forgotten first."""
 MAX_SCHEMA_BYTES = 256 * 1024
 """A tool's `inputSchema` larger than this (as JSON) is not remembered, so its calls are not validated."""
-MAX_DEPTH = 32
-"""Arguments nested deeper than this are not walked for dangerous patterns."""
-MAX_STRINGS = 10_000
-"""Strings looked at per call; the rest are not checked."""
-MAX_STRING_CHARS = 64 * 1024
-"""Characters of each string scanned for dangerous patterns."""
-MAX_TOTAL_CHARS = 256 * 1024
-"""Characters scanned per call over all strings."""
-
-
-def _compile(*patterns: str) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-
-
-_COMMAND = (
-    r"(?:sudo\s{1,8})?(?:rm|curl|wget|nc|ncat|netcat|bash|sh|zsh|dash|ksh|python[23]?|perl|ruby|php|node|chmod|chown"
-    r"|cat|eval|exec|kill|pkill|mkfifo|base64|dd|scp|ssh|telnet|powershell|pwsh|cmd|whoami|uname|nohup|xargs"
-    r"|awk|sed|tee|touch|mv|cp|ls|ping|nslookup|crontab|useradd|passwd|shutdown|reboot)"
-)
-# A command word is "command-like" when an option, a path, a URL or another operator follows it,
-# or nothing does: `; rm -rf /`, `| sh`, `&& curl http://...` but not `; cat lover`.
-_COMMAND_ARGS = r"(?:\s{1,8}(?:-|/|~|\.|\$|https?:|[\w.-]+/)|\s{0,8}(?:$|[;&|<>`)]))"
-
-CHECKS: dict[str, tuple[re.Pattern[str], ...]] = {
-    "pathTraversal": _compile(
-        r"(?:^|[\\/])\.\.(?:[\\/]|$)",  # ../ and ..\ segments
-        r"(?:%2e|%252e|%c0%ae){2}|\.(?:%2e|%252e|%c0%ae)|(?:%2e|%252e|%c0%ae)\.|\.\.(?:%2f|%5c|%252f|%255c|%c0%af)",
-        r"(?:^|[\s\"'=:(,]|file://)(?:/etc/|/proc/|/sys/|/root/|/var/run/secrets|/dev/(?:tcp|udp)/)",
-        r"(?:^|[\s\"'=:(,])(?:~|\$home|%userprofile%)[\\/]\.(?:ssh|aws|gnupg|kube|docker|netrc|bash_history)",
-        r"[\\/]\.ssh[\\/](?:id_\w+|authorized_keys|known_hosts|config)",
-        r"(?:^|[\s\"'=:(,])[a-z]:\\windows\\(?:system32|win\.ini)",
-    ),
-    "shell": _compile(
-        r"(?:;|&&|\|\|?|\n)\s{0,8}" + _COMMAND + _COMMAND_ARGS,
-        r"`\s{0,8}" + _COMMAND + r"(?:\s[^`]{0,200})?`",
-        r"\$\(\s{0,8}" + _COMMAND + r"\b",
-        r"\$\{ifs\}|\$ifs\b",
-    ),
-    "sql": _compile(
-        # ' OR 1=1, ' or 'a'='a
-        r"['\"]\s{0,8}\)?\s{0,8}(?:or|and)\s{1,8}\(?['\"]?\w+['\"]?\s{0,8}(?:=|<>|!=|like)\s{0,8}['\"]?\w+",
-        r"\bor\s{1,8}1\s{0,8}=\s{0,8}1\b",
-        r"\bunion(?:\s|/\*[^*]{0,64}\*/){1,8}(?:all(?:\s|/\*[^*]{0,64}\*/){1,8})?select(?:\s|/\*[^*]{0,64}\*/){1,8}"
-        r"(?:\*|null\b|\d|@@|\w+\s{0,8}\(|[\w.,\s]{1,200}?\bfrom\b)",
-        r";\s{0,8}(?:drop\s{1,8}(?:table|database|schema)|delete\s{1,8}from|truncate\s{1,8}table|insert\s{1,8}into|update\s{1,8}\w+\s{1,8}set"
-        r"|alter\s{1,8}table|exec(?:ute)?\s{1,8}(?:xp_|sp_)|shutdown\b)",
-        r"['\"]\s{0,8}\)?\s{0,8}(?:--|#|/\*)",  # admin'-- , x' /* ... */
-        r"\b(?:select|union|or|and|where)/\*[^*]{0,64}\*/",  # keywords glued by inline comments
-        r"\b(?:sleep|pg_sleep|benchmark)\s{0,8}\(\s{0,8}\d+|\bwaitfor\s{1,8}delay\b",
-    ),
+ARGUMENT_CHECKS: dict[str, str] = {
+    "pathTraversal": "tool-access/path-traversal",
+    "shell": "tool-access/shell",
+    "sql": "tool-access/sql",
 }
-"""Dangerous-argument patterns by check name; a handful each, precompiled, none with nested or unbounded
-repeats of whitespace, so a scan stays linear in the length of the string."""
+"""Engine rule categories (engine/rules/tool-access.yaml) of each argument check. They run in the engine's
+single pass over the message's normalised text, with the other content guards' rules."""
 
 
 class SchemaStore:
@@ -192,19 +147,15 @@ def _schema_violation(validator: Any, arguments: Any) -> str | None:
     return f"{error.json_path} ({error.validator})"
 
 
-def _strings(value: Any, path: str = "$", depth: int = 0) -> Iterator[tuple[str, str]]:
-    """Each string in `value` (keys included) with its JSON path, walking at most MAX_DEPTH levels."""
-    if isinstance(value, str):
-        yield path, value
-    elif depth < MAX_DEPTH:
-        if isinstance(value, dict):
-            for key, child in value.items():
-                child_path = f"{path}.{key}" if _PLAIN_KEY.fullmatch(str(key)) else f"{path}[{_quoted(str(key))}]"
-                yield child_path, str(key)
-                yield from _strings(child, child_path, depth + 1)
-        elif isinstance(value, list):
-            for index, child in enumerate(value):
-                yield from _strings(child, f"{path}[{index}]", depth + 1)
+def _json_path(path: tuple[str | int, ...]) -> str:
+    """`$.a[0]['odd key']` for an engine path below `params.arguments`."""
+    out = "$"
+    for part in path[2:]:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if _PLAIN_KEY.fullmatch(part) else f"[{_quoted(part)}]"
+    return out
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
@@ -236,7 +187,7 @@ class ToolAccessGuard:
             if validator is None:
                 raise ValueError(f"argumentSchemas[{glob!r}] is not a valid JSON Schema")
             self._configured.append((GlobSet((glob,)), glob, validator))
-        self._checks = [(name, CHECKS[name]) for name in dict.fromkeys(settings.argument_checks)]
+        self._checks = {ARGUMENT_CHECKS[name]: name for name in settings.argument_checks}
 
     def permits(self, tool: str) -> bool:
         return tool in self._allow and tool not in self._deny
@@ -256,7 +207,7 @@ class ToolAccessGuard:
                     return ALLOW
                 if not self.permits(target):
                     return deny(f"tool {target!r} is not allowed")
-                return self._check_arguments(target, message.params.get("arguments"), ctx)
+                return self._check_arguments(target, message, ctx)
             if method in ("resources/read", "resources/subscribe"):
                 if target is None or self.permits_resource(target):
                     return ALLOW
@@ -288,7 +239,8 @@ class ToolAccessGuard:
             if isinstance(tool, dict) and isinstance(name := tool.get("name"), str):
                 self._schemas.observe(ctx.server_id, name, tool.get("inputSchema"))
 
-    def _check_arguments(self, tool: str, arguments: Any, ctx: GuardContext) -> Verdict:
+    def _check_arguments(self, tool: str, message: Message, ctx: GuardContext) -> Verdict:
+        arguments = message.params.get("arguments")
         args = {} if arguments is None else arguments
         listed = self._schemas.validator(ctx.server_id, tool) if self._validate else None
         if listed is not None and (where := _schema_violation(listed, args)) is not None:
@@ -297,20 +249,16 @@ class ToolAccessGuard:
             if tool in globs and (where := _schema_violation(validator, args)) is not None:
                 return deny(f"arguments of tool {tool!r} do not match argumentSchemas[{glob!r}] at {where}")
         if self._checks:
-            return self._scan(tool, args)
+            return self._scan(tool, message)
         return ALLOW
 
-    def _scan(self, tool: str, arguments: Any) -> Verdict:
-        budget = MAX_TOTAL_CHARS
-        for count, (path, text) in enumerate(_strings(arguments)):
-            if count >= MAX_STRINGS or budget <= 0:
-                break
-            sample = text[: min(MAX_STRING_CHARS, budget)]
-            budget -= len(sample)
-            for name, patterns in self._checks:
-                if any(p.search(sample) for p in patterns):
-                    return deny(f"argument {path} of tool {tool!r} looks like {_LABELS[name]}")
-        return ALLOW
+    def _scan(self, tool: str, message: Message) -> Verdict:
+        findings = scan(message).of(*self._checks)
+        if not findings:
+            return ALLOW
+        first = min(findings, key=lambda f: (f.index, list(self._checks).index(f.category)))
+        label = _LABELS[self._checks[first.category]]
+        return deny(f"argument {_json_path(first.segment.path)} of tool {tool!r} looks like {label}")
 
     @staticmethod
     def _filter(message: Message, field: str, key: str, permits: Any, noun: str) -> Verdict:
