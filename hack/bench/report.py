@@ -381,6 +381,7 @@ def markdown(data: dict[str, Any], plot_rel: str) -> str:
             f" All of them (wrk, upstreams, relay, sidecars) ran at nice {nice}, so other processes on a"
             " shared machine rarely delay them; every target gets the same treatment."
         )
+    lines += engine_section(data.get("engine"))
     lines += [
         "## How it is measured",
         "",
@@ -388,8 +389,9 @@ def markdown(data: dict[str, Any], plot_rel: str) -> str:
         " `application/json`), and npm `@modelcontextprotocol/server-everything` in `streamableHttp` mode"
         " (stateful: each run opens its own session with `initialize` + `notifications/initialized` and"
         " one `tools/list`, through whatever wrk targets, and deletes it afterwards), calling its `echo`"
-        " tool. A sidecar with the default guards and one with every native guard (rug-pull and"
-        " tool-access with allow/deny globs, `full_bundle` in results.json) run in front of each upstream,"
+        " tool. A sidecar with the default guards (no config: `sidecar/guardmesh/config/default-bundle.yaml`)"
+        " and one with every native guard (the defaults plus rate-limit, tool-access enforced with"
+        " allow/deny globs, trusted servers declared; `full_bundle` in results.json) run in front of each upstream,"
         " with `--audit-log none` and no OTEL_* variables (no tracing).",
         "- Load: `wrk` with `hack/bench/post.lua`, which POSTs a JSON-RPC `tools/call` with"
         " `Content-Type: application/json` and `Accept: application/json, text/event-stream` (plus"
@@ -423,6 +425,46 @@ def markdown(data: dict[str, Any], plot_rel: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+ENGINE_BUDGET_US = 25.0
+"""DESIGN.md: the native rule engine on a 4 KB message with >= 250 rules, p50."""
+
+
+def engine_section(engine: dict[str, Any] | None) -> list[str]:
+    """The in-process figures of hack/bench/engine.py, taken on the sidecar's CPU in the same run."""
+    if not engine:
+        return []
+    lines = [
+        "## Detection engine and default guards, in-process",
+        "",
+        f"`{engine['command']}`, on the sidecar's CPU after the runs above: {engine['rules']} rules"
+        f" (loaded and validated in {engine['load_ms']} ms), {engine['iterations']} iterations per figure;"
+        " p50 / p99 in µs.",
+        "",
+        "| message | bytes | strings | extract + normalise | Hyperscan pass + RE2 confirmation | engine total"
+        " | JSON parse only | default guards (parse included) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, m in engine["messages"].items():
+        ext, scan = m["extract_us"], m["scan_us"]["hyperscan"]
+        total = ext[0] + scan[0]
+        lines.append(
+            f"| {label} | {m['bytes']:,} | {m['segments']} | {ext[0]:.1f} / {ext[1]:.1f}"
+            f" | {scan[0]:.1f} / {scan[1]:.1f} | {total:.1f} | {m['parse_us'][0]:.1f} / {m['parse_us'][1]:.1f}"
+            f" | {m['default_guards_us'][0]:.1f} / {m['default_guards_us'][1]:.1f} |"
+        )
+    call = engine["messages"].get("tools/call 4 KB")
+    if call is not None:
+        total = call["extract_us"][0] + call["scan_us"]["hyperscan"][0]
+        lines += [
+            "",
+            f"Against the budget: the engine on a 4 KB tools/call costs {total:.1f} µs at p50"
+            f" (≤ {ENGINE_BUDGET_US:g} µs: {_verdict(total, ENGINE_BUDGET_US)}). The default guards column is"
+            " what the sidecar's guards add per message besides its transport: parsing, classification and"
+            " every default guard for the message's phase, which share one extraction and one engine pass.",
+        ]
+    return [*lines, ""]
 
 
 def write_outputs(data: dict[str, Any], out: Path, doc: Path | None) -> None:

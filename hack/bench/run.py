@@ -102,34 +102,36 @@ def canned_result() -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-FULL_BUNDLE: dict[str, Any] = {
-    "apiVersion": "guardmesh.dev/v1alpha1",
-    "kind": "GuardBundle",
-    "guards": [
+def full_bundle() -> dict[str, Any]:
+    """Every native guard: the default bundle, with tool-access enforced with allow/deny globs, trusted
+    servers declared for server-spoofing, and rate limits high enough never to refuse a benchmark call."""
+    import yaml  # the bench runs in the project's venv
+
+    bundle: dict[str, Any] = yaml.safe_load((REPO_ROOT / "sidecar/guardmesh/config/default-bundle.yaml").read_text())
+    for guard in bundle["guards"]:
+        if guard["name"] == "tool-access":
+            guard["spec"]["enforcementAction"] = "Enforce"
+            guard["spec"]["native"] |= {
+                "allow": ["echo", "add", "get-*", "*sum*", "print*", "trigger-*", "toggle-*", "simulate-*"],
+                "deny": ["*delete*", "*exec*", "shell_*", "*drop*", "fs_write*", "*sudo*", "rm_*", "*kill*"],
+            }
+    plenty = {"ratePerSecond": 1_000_000, "burst": 1_000_000}
+    bundle["guards"].append(
         {
-            "name": "rug-pull",
+            "name": "rate-limit",
             "spec": {
                 "type": "native",
-                "native": {"kind": "rug-pull"},
-                "runsOn": ["request", "response"],
-                "priority": 10,
+                "native": {"kind": "rate-limit", "perTool": {"*": plenty}, "perClient": plenty, "perServer": plenty},
+                "runsOn": ["request"],
+                "priority": 5,
             },
-        },
-        {
-            "name": "tool-access",
-            "spec": {
-                "type": "native",
-                "native": {
-                    "kind": "tool-access",
-                    "allow": ["echo", "add", "get-*", "*sum*", "print*", "trigger-*", "toggle-*", "simulate-*"],
-                    "deny": ["*delete*", "*exec*", "shell_*", "*drop*", "fs_write*", "*sudo*", "rm_*", "*kill*"],
-                },
-                "priority": 20,
-            },
-        },
-    ],
-    "trustedServers": [{"name": "payments", "tools": ["refund", "charge", "get-balance"]}],
-}
+        }
+    )
+    bundle["trustedServers"] = [{"name": "payments", "tools": ["refund", "charge", "get-balance"]}]
+    return bundle
+
+
+FULL_BUNDLE = full_bundle()
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -718,6 +720,18 @@ def command_output(argv: Sequence[str]) -> str:
     return (proc.stdout + proc.stderr).strip().splitlines()[0] if (proc.stdout + proc.stderr).strip() else ""
 
 
+def engine_benchmark(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """hack/bench/engine.py on the sidecar's CPU: the detection engine and the default guards in-process."""
+    print("== detection engine and default guards, in-process (engine.py)", flush=True)
+    wait_for_quiet(args.noise_limit, args.quiet_wait)
+    path = tmp / "engine.json"
+    iterations = "500" if args.quick else "3000"
+    argv = [sys.executable, str(HERE / "engine.py"), "--iterations", iterations, "--matchers", "hyperscan"]
+    subprocess.run(pinned("sidecar", [*argv, "--json", str(path)], args.place), check=True)
+    figures: dict[str, Any] = json.loads(path.read_text())
+    return figures
+
+
 def machine_info() -> dict[str, Any]:
     model = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -771,6 +785,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--upstreams", default="nginx,everything", help="comma list of nginx, everything")
     p.add_argument("--scenarios", default=",".join(s.name for s in SCENARIOS), help="comma list of scenario names")
     p.add_argument("--no-full", action="store_true", help="skip the sidecar with the full bundle")
+    p.add_argument("--no-engine", action="store_true", help="skip the in-process engine benchmark (engine.py)")
     p.add_argument("--no-bare", action="store_true", help="skip the bare aiohttp relay (the floor of the stack)")
     p.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin processes to CPUs with taskset")
     p.add_argument(
@@ -881,6 +896,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.py_spy and name == "nginx" and default_car is not None:
                     print("== profiling the default sidecar through one nginx saturation run", flush=True)
                     profile = profile_saturation(upstream, default_car, args, logs, out)
+        engine = None if args.no_engine else engine_benchmark(tmp, args)
         if args.quick:
             shutil.copytree(logs, out / "logs", dirs_exist_ok=True)
     elapsed = time.monotonic() - started
@@ -907,6 +923,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "runs": [asdict(r) for r in runs],
         "profile": profile,
+        "engine": engine,
     }
     results_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     report.write_outputs(data, out, args.doc)
