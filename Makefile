@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 VENV_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3.11)
 PYTEST_ARGS ?=
 
-.PHONY: help deps python peers otelcol guards apt test lint typecheck imports unit e2e bench quality demo clean crds
+.PHONY: help deps python peers otelcol guards cluster-bins apt test lint typecheck imports unit e2e bench quality demo clean crds
 
 help:
 	@echo "make demo   - run the sidecar in front of a real MCP server and show guards at work"
@@ -38,10 +38,14 @@ otelcol:
 guards:
 	@bash hack/build-guards.sh >/dev/null
 
+# etcd, kube-apiserver, controller-manager, scheduler, KWOK and helm for hack/cluster (a cold build takes ~30 min).
+cluster-bins: python
+	@hack/cluster build >/dev/null
+
 apt:
 	@bash hack/install-apt.sh
 
-deps: python peers otelcol guards
+deps: python peers otelcol guards cluster-bins
 
 lint: python
 	$(PY) -m ruff check sidecar operator tests hack examples

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import peers
+from tests.support.cluster import Cluster, cluster_fixture
 
 
 def _serve(transport: peers.Transport) -> Iterator[peers.ServerCommand]:
@@ -37,3 +38,9 @@ def everything_url(everything: peers.ServerCommand) -> str:
 def everything_sse_url(everything_sse: peers.ServerCommand) -> str:
     assert everything_sse.url is not None
     return everything_sse.url
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A real local Kubernetes control plane for the session (tests/support/cluster.py)."""
+    yield from cluster_fixture(tmp_path_factory)

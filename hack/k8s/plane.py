@@ -1,0 +1,772 @@
+"""A real local Kubernetes control plane on loopback: build its binaries, start, stop, print its env.
+
+Run through `hack/cluster`; `hack/cluster --help` lists the subcommands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = ROOT / "hack" / "k8s"
+CACHE = Path(os.environ.get("GUARDMESH_CACHE", str(Path.home() / ".cache" / "guardmesh")))
+DEFAULT_DIR = CACHE / "cluster" / "default"
+
+# Pinned versions; each must equal the `require` in its wrapper module under hack/k8s/<name>/go.mod.
+KUBERNETES = "v1.36.3"
+ETCD = "v3.6.16"
+KWOK = "v0.8.0"
+HELM = "v4.3.1"
+
+# Order matters for `down`: stop clients before the API server, and the API server before etcd.
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+BINARIES = (*COMPONENTS, "helm")
+# KWOK takes its node and pod lifecycles as Stage objects; these are the upstream defaults in its module.
+KWOK_STAGES = (
+    "kustomize/stage/node/fast/node-initialize.yaml",
+    "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+    "kustomize/stage/pod/general/pod-create.yaml",
+    "kustomize/stage/pod/general/pod-init-container-running.yaml",
+    "kustomize/stage/pod/general/pod-init-container-completed.yaml",
+    "kustomize/stage/pod/general/pod-ready.yaml",
+    "kustomize/stage/pod/general/pod-complete.yaml",
+    "kustomize/stage/pod/general/pod-delete.yaml",
+)
+KWOK_ANNOTATION = "kwok.x-k8s.io/node"
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.0/16"
+ISSUER = "https://kubernetes.default.svc.cluster.local"
+UP_TIMEOUT = 120.0
+
+
+class PlaneError(Exception):
+    """A step failed; the message says which and why."""
+
+
+def log(msg: str) -> None:
+    """Progress on stderr; stdout carries only results (paths, env lines)."""
+    print(f"[cluster] {msg}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive file lock (parallel builds or two `up`s on one dir)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+# --- build ---------------------------------------------------------------------------------------
+
+
+def _ldflags(module: str) -> str:
+    flags = ["-s", "-w"]
+    if module == "kubernetes":
+        # Without these the binaries report v0.0.0-master; clients and tests read the server version.
+        for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+            flags += [f"-X={pkg}.gitVersion={KUBERNETES}", f"-X={pkg}.gitMajor=1"]
+            flags += [f"-X={pkg}.gitMinor={KUBERNETES.split('.')[1]}", f"-X={pkg}.gitTreeState=clean"]
+    elif module == "helm":
+        flags += [f"-X=helm.sh/helm/v4/internal/version.version={HELM}"]
+    return " ".join(flags)
+
+
+# module dir -> (package, output name)
+BUILDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "etcd": (("go.etcd.io/etcd/server/v3", "etcd"),),
+    "kwok": (("sigs.k8s.io/kwok/cmd/kwok", "kwok"),),
+    "helm": (("helm.sh/helm/v4/cmd/helm", "helm"),),
+    "kubernetes": (
+        ("k8s.io/kubernetes/cmd/kube-apiserver", "kube-apiserver"),
+        ("k8s.io/kubernetes/cmd/kube-controller-manager", "kube-controller-manager"),
+        ("k8s.io/kubernetes/cmd/kube-scheduler", "kube-scheduler"),
+    ),
+}
+
+
+def versions_key() -> str:
+    """Cache key: the pinned versions plus a hash of the wrapper modules and build flags."""
+    digest = hashlib.sha256()
+    for module in sorted(BUILDS):
+        for name in ("go.mod", "go.sum"):
+            digest.update((MODULES / module / name).read_bytes())
+        digest.update(_ldflags(module).encode())
+    return f"k8s-{KUBERNETES}-etcd-{ETCD}-kwok-{KWOK}-helm-{HELM}-{digest.hexdigest()[:10]}"
+
+
+def home() -> Path:
+    return CACHE / "k8s" / versions_key()
+
+
+def bin_dir() -> Path:
+    return home() / "bin"
+
+
+def stages_file() -> Path:
+    return home() / "kwok-stages.yaml"
+
+
+def _built() -> bool:
+    return all((bin_dir() / name).is_file() for name in BINARIES) and stages_file().is_file()
+
+
+def _go() -> str:
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").is_file() else None)
+    if go is None:
+        raise PlaneError("go not found on PATH nor in /usr/local/go/bin (need Go >= 1.26)")
+    return go
+
+
+def _go_build(go: str, module: str, out: Path) -> None:
+    """Build a wrapper module's missing binaries in one `go build` (packages share one compile)."""
+    todo = [(pkg, name) for pkg, name in BUILDS[module] if not (out / name).is_file()]
+    if not todo:
+        return
+    start = time.monotonic()
+    log(f"go build {' '.join(pkg for pkg, _ in todo)}")
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        # One package: -o names the file (etcd's package path ends in /v3); several: -o is a directory.
+        target = Path(tmp) / todo[0][1] if len(todo) == 1 else Path(tmp + "/")
+        cmd = [go, "build", "-mod=readonly", "-p", "2", "-trimpath", f"-ldflags={_ldflags(module)}", "-o", str(target)]
+        proc = subprocess.run([*cmd, *(pkg for pkg, _ in todo)], cwd=MODULES / module, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout + proc.stderr[-6000:])
+            raise PlaneError(f"go build in hack/k8s/{module} failed")
+        for _, name in todo:
+            (Path(tmp) / name).replace(out / name)
+    log(f"built {', '.join(name for _, name in todo)} in {time.monotonic() - start:.0f}s")
+
+
+def _write_stages(go: str) -> None:
+    """Concatenate KWOK's default stages from its module source (downloaded by the build)."""
+    proc = subprocess.run(
+        [go, "list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok"],
+        cwd=MODULES / "kwok",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    src = Path(proc.stdout.strip())
+    if proc.returncode != 0 or not src.is_dir():
+        raise PlaneError(f"cannot locate the sigs.k8s.io/kwok module source: {proc.stderr.strip()}")
+    docs = [(src / rel).read_text().strip() for rel in KWOK_STAGES]
+    tmp = stages_file().with_suffix(".tmp")
+    tmp.write_text("\n---\n".join(docs) + "\n")
+    tmp.replace(stages_file())
+
+
+def build() -> Path:
+    """Build every binary once per versions key; a warm cache returns at once."""
+    if _built():
+        return bin_dir()
+    with locked(CACHE / ".locks" / "k8s-build.lock"):
+        if _built():
+            return bin_dir()
+        go = _go()
+        out = bin_dir()
+        out.mkdir(parents=True, exist_ok=True)
+        start = time.monotonic()
+        log(f"building into {home()} (cold: 15-30 min on 2 cores)")
+        for module in ("etcd", "kwok", "helm", "kubernetes"):
+            _go_build(go, module, out)
+        _write_stages(go)
+        took = time.monotonic() - start
+        log(f"build done in {took:.0f}s")
+        with (home() / "build-times.txt").open("a") as fh:
+            fh.write(f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} {took:.0f}s\n")
+    return bin_dir()
+
+
+# --- PKI -----------------------------------------------------------------------------------------
+
+
+def _key() -> ec.EllipticCurvePrivateKey:
+    # P-256 keys are generated in microseconds, which keeps a warm `up` fast; every component accepts them.
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _pem_cert(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _name(cn: str, org: str | None = None) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if org:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    return x509.Name(attrs)
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The local CA that signs the serving and client certificates."""
+
+    key: ec.EllipticCurvePrivateKey
+    cert: x509.Certificate
+
+    @classmethod
+    def create(cls) -> Issuer:
+        key = _key()
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name("guardmesh-local-ca"))
+            .issuer_name(_name("guardmesh-local-ca"))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(_usage(cert_sign=True), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        return cls(key, cert)
+
+    def issue(
+        self, cn: str, *, org: str | None = None, server_names: Sequence[str] = (), server_ips: Sequence[str] = ()
+    ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        key = _key()
+        now = dt.datetime.now(dt.UTC)
+        server = bool(server_names or server_ips)
+        usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(cn, org))
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_usage(cert_sign=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                critical=False,
+            )
+        )
+        if server:
+            alt: list[x509.GeneralName] = [x509.DNSName(n) for n in server_names]
+            alt += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in server_ips]
+            builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        return key, builder.sign(self.key, hashes.SHA256())
+
+
+def _usage(*, cert_sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=not cert_sign,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    path.write_bytes(data)
+    path.chmod(mode)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def kubeconfig(server: str, ca: bytes, cert: bytes, key: bytes, user: str) -> str:
+    """A self-contained kubeconfig (JSON is valid YAML, and kubectl reads either)."""
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "guardmesh", "cluster": {"server": server, "certificate-authority-data": _b64(ca)}}],
+        "users": [{"name": user, "user": {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)}}],
+        "contexts": [{"name": "guardmesh", "context": {"cluster": "guardmesh", "user": user}}],
+        "current-context": "guardmesh",
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+# client identity -> (CN, organisation); the controllers run under the identities RBAC bootstraps roles for.
+CLIENTS = {
+    "admin": ("guardmesh-admin", "system:masters"),
+    "kube-controller-manager": ("system:kube-controller-manager", None),
+    "kube-scheduler": ("system:kube-scheduler", None),
+    "kwok": ("guardmesh-kwok", "system:masters"),
+}
+
+
+def make_pki(pki: Path, server: str) -> None:
+    """CA, API server serving cert, service-account keys and one client kubeconfig per identity."""
+    pki.mkdir(parents=True, exist_ok=True)
+    ca = Issuer.create()
+    ca_pem = _pem_cert(ca.cert)
+    _write(pki / "ca.crt", ca_pem, 0o644)
+    _write(pki / "ca.key", _pem_key(ca.key))
+    names = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"]
+    names.append("kubernetes.default.svc.cluster.local")
+    service_ip = str(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))
+    key, cert = ca.issue("kube-apiserver", server_names=names, server_ips=["127.0.0.1", service_ip])
+    _write(pki / "apiserver.crt", _pem_cert(cert), 0o644)
+    _write(pki / "apiserver.key", _pem_key(key))
+    sa = _key()
+    _write(pki / "sa.key", _pem_key(sa))
+    sa_pub = sa.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    _write(pki / "sa.pub", sa_pub, 0o644)
+    for ident, (cn, org) in CLIENTS.items():
+        key, cert = ca.issue(cn, org=org)
+        (pki / f"{ident}.key").write_bytes(_pem_key(key))
+        (pki / f"{ident}.crt").write_bytes(_pem_cert(cert))
+        text = kubeconfig(server, ca_pem, _pem_cert(cert), _pem_key(key), cn)
+        _write(pki / f"{ident}.kubeconfig", text.encode())
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports (held open together so they differ)."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _component_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in {"http_proxy", "https_proxy", "all_proxy"}}
+    # The API server calls webhooks on loopback; a proxy from the environment must never sit in between.
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    return env
+
+
+def commands(d: Path, bins: Path, ports: dict[str, int]) -> dict[str, list[str]]:
+    pki = d / "pki"
+    etcd_url = f"http://127.0.0.1:{ports['etcd']}"
+    peer_url = f"http://127.0.0.1:{ports['etcd-peer']}"
+
+    def kc(ident: str) -> list[str]:
+        path = str(pki / f"{ident}.kubeconfig")
+        return [f"--kubeconfig={path}", f"--authentication-kubeconfig={path}", f"--authorization-kubeconfig={path}"]
+
+    return {
+        "etcd": [
+            str(bins / "etcd"),
+            "--name=guardmesh",
+            f"--data-dir={d / 'etcd'}",
+            f"--listen-client-urls={etcd_url}",
+            f"--advertise-client-urls={etcd_url}",
+            f"--listen-peer-urls={peer_url}",
+            f"--initial-advertise-peer-urls={peer_url}",
+            f"--initial-cluster=guardmesh={peer_url}",
+            # A throwaway test store: skipping fsync makes writes cheap on a shared disk.
+            "--unsafe-no-fsync=true",
+            "--log-level=warn",
+        ],
+        "kube-apiserver": [
+            str(bins / "kube-apiserver"),
+            f"--etcd-servers={etcd_url}",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            f"--secure-port={ports['kube-apiserver']}",
+            f"--cert-dir={d / 'run'}",
+            f"--tls-cert-file={pki / 'apiserver.crt'}",
+            f"--tls-private-key-file={pki / 'apiserver.key'}",
+            f"--client-ca-file={pki / 'ca.crt'}",
+            f"--service-account-issuer={ISSUER}",
+            f"--service-account-key-file={pki / 'sa.pub'}",
+            f"--service-account-signing-key-file={pki / 'sa.key'}",
+            "--authorization-mode=Node,RBAC",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--allow-privileged=true",
+            # The `kubernetes` Service would point at 127.0.0.1, which Endpoints reject; nothing here needs it.
+            "--endpoint-reconciler-type=none",
+            "--profiling=false",
+        ],
+        "kube-controller-manager": [
+            str(bins / "kube-controller-manager"),
+            *kc("kube-controller-manager"),
+            "--bind-address=127.0.0.1",
+            f"--secure-port={ports['kube-controller-manager']}",
+            f"--cert-dir={d / 'run'}",
+            "--leader-elect=false",
+            "--use-service-account-credentials=true",
+            f"--service-account-private-key-file={pki / 'sa.key'}",
+            f"--root-ca-file={pki / 'ca.crt'}",
+            f"--cluster-signing-cert-file={pki / 'ca.crt'}",
+            f"--cluster-signing-key-file={pki / 'ca.key'}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--profiling=false",
+        ],
+        "kube-scheduler": [
+            str(bins / "kube-scheduler"),
+            *kc("kube-scheduler"),
+            "--bind-address=127.0.0.1",
+            f"--secure-port={ports['kube-scheduler']}",
+            f"--cert-dir={d / 'run'}",
+            "--leader-elect=false",
+            "--profiling=false",
+        ],
+        "kwok": [
+            str(bins / "kwok"),
+            f"--kubeconfig={pki / 'kwok.kubeconfig'}",
+            f"--config={stages_file()}",
+            "--manage-all-nodes=false",
+            f"--manage-nodes-with-annotation-selector={KWOK_ANNOTATION}=fake",
+            f"--cidr={POD_CIDR}",
+            "--node-ip=127.0.0.1",
+            "--node-lease-duration-seconds=40",
+            f"--server-address=127.0.0.1:{ports['kwok']}",
+        ],
+    }
+
+
+def pid_alive(pid: int, binary: str) -> bool:
+    """True if pid is a live process of `binary` (guards against a recycled pid)."""
+    # /proc/PID/exe rather than cmdline: cmdline reads empty for a moment while a large binary loads.
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
+    except OSError:
+        return False  # gone, or a zombie
+    return exe == os.path.realpath(binary)
+
+
+def start(d: Path, name: str, argv: list[str], env: dict[str, str]) -> int:
+    logs = d / "logs"
+    with (logs / f"{name}.log").open("wb") as out:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    (d / "pids" / f"{name}.pid").write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+# --- talking to the plane ------------------------------------------------------------------------
+
+
+class Api:
+    """Minimal HTTPS client for the API server with the admin certificate."""
+
+    def __init__(self, server: str, pki: Path) -> None:
+        self.server = server
+        self.ctx = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+        self.ctx.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.server + path, data=data, method=method)  # noqa: S310 (https only)
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, context=self.ctx, timeout=5) as resp:  # noqa: S310
+                raw = resp.read()
+                status = resp.status
+        except urllib.error.HTTPError as err:
+            raw, status = err.read(), err.code
+        except (OSError, urllib.error.URLError) as err:
+            return 0, str(err)  # not listening yet, or went away
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw.decode(errors="replace")
+
+
+def _healthy(url: str) -> bool:
+    """GET a /healthz on a component's self-signed port."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # the controllers' serving certs are throwaway self-signed ones
+    try:
+        with urllib.request.urlopen(url, context=ctx, timeout=2) as resp:  # noqa: S310
+            return bool(resp.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def node_manifest(name: str) -> dict[str, Any]:
+    labels = {
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "type": "kwok",
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": labels, "annotations": {KWOK_ANNOTATION: "fake"}},
+    }
+
+
+# --- state ---------------------------------------------------------------------------------------
+
+
+def state_path(d: Path) -> Path:
+    return d / "state.json"
+
+
+def read_state(d: Path) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(state_path(d).read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def running(d: Path) -> list[str]:
+    """Names of this dir's components whose pid still runs their binary."""
+    state = read_state(d) or {}
+    alive = []
+    for name in COMPONENTS:
+        pid_file = d / "pids" / f"{name}.pid"
+        try:
+            pid = int(pid_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if pid_alive(pid, state.get("argv", {}).get(name, [""])[0]):
+            alive.append(name)
+    return alive
+
+
+class Waiter:
+    """Polls a condition, failing early (with the log tail) if a component died."""
+
+    def __init__(self, d: Path, pids: dict[str, int], argv: dict[str, list[str]], deadline: float) -> None:
+        self.d, self.pids, self.argv, self.deadline = d, pids, argv, deadline
+
+    def check_alive(self) -> None:
+        for name, pid in self.pids.items():
+            if not pid_alive(pid, self.argv[name][0]):
+                tail = (self.d / "logs" / f"{name}.log").read_text(errors="replace").splitlines()[-25:]
+                raise PlaneError(f"{name} exited during start-up; last lines of its log:\n" + "\n".join(tail))
+
+    def until(self, what: str, probe: Any) -> Any:
+        while True:
+            self.check_alive()
+            result = probe()
+            if result:
+                return result
+            if time.monotonic() > self.deadline:
+                raise PlaneError(f"timed out waiting for {what}; logs in {self.d / 'logs'}")
+            time.sleep(0.2)
+
+
+def up(d: Path, nodes: int, owner_pid: int | None) -> dict[str, Any]:
+    """Start the plane in d (or report the one running there) and return its state."""
+    bins = build()
+    d = d.resolve()
+    with locked(d / ".lock"):
+        state = read_state(d)
+        if state and set(running(d)) == set(COMPONENTS):
+            log(f"already running: {state['server']}")
+            return state
+        if state:
+            log("stopping a partly running plane left in this dir")
+            _stop(d)
+        t0 = time.monotonic()
+        for sub in ("etcd", "pki", "pids", "run", "logs"):
+            shutil.rmtree(d / sub, ignore_errors=True)
+            (d / sub).mkdir(parents=True)
+        (d / "etcd").chmod(0o700)
+        names = ["etcd", "etcd-peer", *COMPONENTS[1:]]
+        ports = dict(zip(names, free_ports(len(names)), strict=True))
+        server = f"https://127.0.0.1:{ports['kube-apiserver']}"
+        make_pki(d / "pki", server)
+        shutil.copyfile(d / "pki" / "admin.kubeconfig", d / "kubeconfig")
+        (d / "kubeconfig").chmod(0o600)
+        argv = commands(d, bins, ports)
+        state = {"server": server, "ports": ports, "kubeconfig": str(d / "kubeconfig"), "bin": str(bins), "argv": argv}
+        state_path(d).write_text(json.dumps(state, indent=2) + "\n")
+        env = _component_env()
+        # etcd, the API server and KWOK start together (the API server retries etcd, KWOK the API server).
+        # The controller manager and scheduler exit if RBAC is not bootstrapped yet: they start after /readyz.
+        early = ("etcd", "kube-apiserver", "kwok")
+        pids = {name: start(d, name, argv[name], env) for name in early}
+        log(f"started {', '.join(f'{n}[{pids[n]}]' for n in early)}; logs in {d / 'logs'}")
+        wait = Waiter(d, pids, argv, time.monotonic() + UP_TIMEOUT)
+        try:
+            api = Api(server, d / "pki")
+            wait.until("the API server to be ready", lambda: api.call("GET", "/readyz")[0] == 200)
+            log(f"API server ready after {time.monotonic() - t0:.1f}s")
+            for name in ("kube-controller-manager", "kube-scheduler"):
+                pids[name] = start(d, name, argv[name], env)
+            _converge(api, wait, ports, nodes)
+        except BaseException:
+            _stop(d)
+            raise
+        if owner_pid:
+            _spawn_watchdog(d, owner_pid)
+        log(f"ready in {time.monotonic() - t0:.1f}s: {server} (kubeconfig {d / 'kubeconfig'})")
+        return state
+
+
+def _converge(api: Api, wait: Waiter, ports: dict[str, int], nodes: int) -> None:
+    """Create the KWOK nodes and wait until they are Ready and the controllers are healthy."""
+    names = [f"kwok-node-{i}" for i in range(nodes)]
+    for name in names:
+        status, body = api.call("POST", "/api/v1/nodes", node_manifest(name))
+        if status not in (201, 409):
+            raise PlaneError(f"creating node {name} failed: {status} {body}")
+
+    def nodes_ready() -> bool:
+        for name in names:
+            status, body = api.call("GET", f"/api/v1/nodes/{name}")
+            conds = body.get("status", {}).get("conditions", []) if status == 200 else []
+            if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds):
+                return False
+        return True
+
+    wait.until("the KWOK nodes to be Ready", nodes_ready)
+    log(f"nodes Ready: {', '.join(names)}")
+    for name in ("kube-controller-manager", "kube-scheduler"):
+        wait.until(f"{name} healthz", lambda name=name: _healthy(f"https://127.0.0.1:{ports[name]}/healthz"))
+    # Pods are rejected until the service-account controller has made the namespace's default account.
+    wait.until(
+        "the default ServiceAccount",
+        lambda: api.call("GET", "/api/v1/namespaces/default/serviceaccounts/default")[0] == 200,
+    )
+    log("controller-manager and scheduler healthy")
+
+
+def _stop(d: Path) -> None:
+    """SIGTERM each component (process group) newest first, SIGKILL after a grace period."""
+    state = read_state(d) or {}
+    for name in reversed(COMPONENTS):
+        pid_file = d / "pids" / f"{name}.pid"
+        try:
+            pid = int(pid_file.read_text())
+        except (OSError, ValueError):
+            continue
+        binary = state.get("argv", {}).get(name, [""])[0]
+        if pid_alive(pid, binary):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while pid_alive(pid, binary) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if pid_alive(pid, binary):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+        pid_file.unlink(missing_ok=True)
+
+
+def down(d: Path) -> None:
+    """Stop what `up` started in d and remove its state; logs stay for a post-mortem."""
+    d = d.resolve()
+    if not state_path(d).exists() and not (d / "pids").exists():
+        log(f"nothing to stop in {d}")
+        return
+    with locked(d / ".lock"):
+        _stop(d)
+        for sub in ("etcd", "pki", "pids", "run"):
+            shutil.rmtree(d / sub, ignore_errors=True)
+        for name in ("state.json", "kubeconfig"):
+            (d / name).unlink(missing_ok=True)
+    log(f"stopped; logs kept in {d / 'logs'}")
+
+
+def _spawn_watchdog(d: Path, owner_pid: int) -> None:
+    """Stop the plane when owner_pid exits, so a killed test run leaves no processes behind."""
+    argv = [sys.executable, str(Path(__file__).resolve()), "watch", "--dir", str(d), "--owner-pid", str(owner_pid)]
+    with (d / "logs" / "watchdog.log").open("wb") as out:
+        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def watch(d: Path, owner_pid: int) -> None:
+    state = read_state(d)
+    while state is not None and read_state(d) == state:
+        try:
+            os.kill(owner_pid, 0)
+        except ProcessLookupError:
+            log(f"owner {owner_pid} is gone; stopping the plane")
+            down(d)
+            return
+        except PermissionError:
+            pass
+        time.sleep(1)
+
+
+def env_lines(d: Path) -> list[str]:
+    d = d.resolve()
+    state = read_state(d)
+    if state is None:
+        raise PlaneError(f"no plane in {d}; run `hack/cluster up --dir {d}` first")
+    path = f"{state['bin']}:{ROOT / '.venv' / 'bin'}"
+    return [f"export KUBECONFIG={state['kubeconfig']}", f'export PATH="{path}:$PATH"']
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hack/cluster", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("build", help="build the binaries (once per pinned versions); prints the bin dir")
+    p_up = sub.add_parser("up", help="start the plane and wait until it is ready; prints the kubeconfig path")
+    p_up.add_argument("--nodes", type=int, default=1, help="number of KWOK nodes (default 1)")
+    p_up.add_argument("--owner-pid", type=int, help="stop the plane when this process exits")
+    p_down = sub.add_parser("down", help="stop the plane and remove its state")
+    p_env = sub.add_parser("env", help="print shell exports for KUBECONFIG and PATH")
+    p_watch = sub.add_parser("watch", help="(internal) stop the plane in --dir once --owner-pid exits")
+    p_watch.add_argument("--owner-pid", type=int, required=True)
+    for p in (p_up, p_down, p_env, p_watch):
+        p.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"state dir (default {DEFAULT_DIR})")
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "build":
+            print(build())
+        elif args.cmd == "up":
+            if args.nodes < 1:
+                raise PlaneError("--nodes must be at least 1")
+            print(up(args.dir, args.nodes, args.owner_pid)["kubeconfig"])
+        elif args.cmd == "down":
+            down(args.dir)
+        elif args.cmd == "env":
+            print("\n".join(env_lines(args.dir)))
+        else:
+            watch(args.dir.resolve(), args.owner_pid)
+    except PlaneError as err:
+        log(f"error: {err}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
