@@ -4,13 +4,39 @@
 //! Config: `{"blockedTools": ["delete_*", "*exec*"], "maxTools": 50, "blockedServers": ["legacy-crm"]}`;
 //! every key is optional, unknown keys are an error.
 
+use std::borrow::Cow;
+
+use guardmesh_guard::serde_json;
 use guardmesh_guard::{deny, export_guard, modify, Context, Guard, Message, Phase, Value, Verdict};
+use serde::Deserialize;
 use wildmatch::WildMatch;
 
 struct PatternGuard {
     blocked_tools: Vec<WildMatch>,
     max_tools: Option<usize>,
     blocked_servers: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Listing<'a> {
+    #[serde(borrow)]
+    result: Option<ListResult<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ListResult<'a> {
+    #[serde(borrow, default)]
+    tools: Vec<ToolName<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ToolName<'a> {
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+}
+
+fn too_many(count: usize, max: usize) -> Verdict {
+    deny("too-many-tools", format!("server lists {count} tools, more than the {max} allowed"))
 }
 
 fn strings(config: &Value, key: &str) -> Result<Vec<String>, String> {
@@ -31,6 +57,18 @@ impl PatternGuard {
 
     /// A `tools/list` result without the blocked tools, or a denial if too many remain.
     fn filter_list(&self, message: &Message) -> Verdict {
+        // Most lists need no change: read only the tool names (borrowed, the rest skipped) to find out.
+        let Ok(listing) = serde_json::from_str::<Listing>(message.raw()) else {
+            return deny("bad-message", "tools/list result is not valid JSON");
+        };
+        let names = listing.result.map(|r| r.tools).unwrap_or_default();
+        let blocked = names.iter().filter(|t| t.name.as_deref().is_some_and(|n| self.blocks(n))).count();
+        if blocked == 0 {
+            return match self.max_tools {
+                Some(max) if names.len() > max => too_many(names.len(), max),
+                _ => Verdict::Allow,
+            };
+        }
         let Some(body) = message.json() else { return deny("bad-message", "message is not JSON") };
         let Some(tools) = body.pointer("/result/tools").and_then(Value::as_array) else { return Verdict::Allow };
         let kept: Vec<Value> = tools
@@ -40,11 +78,8 @@ impl PatternGuard {
             .collect();
         if let Some(max) = self.max_tools {
             if kept.len() > max {
-                return deny("too-many-tools", format!("server lists {} tools, more than the {max} allowed", kept.len()));
+                return too_many(kept.len(), max);
             }
-        }
-        if kept.len() == tools.len() {
-            return Verdict::Allow;
         }
         let mut body = body.clone();
         body["result"]["tools"] = Value::Array(kept);
