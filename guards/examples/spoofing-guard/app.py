@@ -26,7 +26,6 @@ from guardmesh_guard import Guard as GuardBase
 
 _MAX_NAME = 128  # longer names are cut first, so a hostile listing costs bounded time
 _MEMO_LIMIT = 4096
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[\W_]+")
 _ASCII_ALIKE = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l"})
 _KEYS = {"trustedServers", "action", "maxEditDistance", "minLengthForEditDistance"}
@@ -34,9 +33,12 @@ _KEYS = {"trustedServers", "action", "maxEditDistance", "minLengthForEditDistanc
 
 def skeleton(name: str) -> str:
     """The name's letters and digits with case, separators and look-alikes folded away."""
-    text = unicodedata.normalize("NFKC", name[:_MAX_NAME]).translate(FOLD)
-    joined = "".join(w.casefold() for w in _SEPARATORS.split(_CAMEL.sub(" ", text)) if w)
-    return joined.translate(_ASCII_ALIKE).replace("rn", "m").replace("vv", "w")
+    text = name[:_MAX_NAME]
+    if not text.isascii():  # most names are ASCII: skip the Unicode work for them
+        text = unicodedata.normalize("NFKC", text).translate(FOLD)
+    # Words are joined without separators, so camelCase needs no splitting: dropping case is enough.
+    folded = _SEPARATORS.sub("", text).casefold()
+    return folded.translate(_ASCII_ALIKE).replace("rn", "m").replace("vv", "w")
 
 
 def within(a: str, b: str, limit: int) -> bool:

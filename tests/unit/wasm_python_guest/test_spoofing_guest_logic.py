@@ -34,8 +34,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     subprocess.run(
         [sys.executable, str(EXAMPLE / "gen_confusables.py"), str(gen / "_confusables.py")], check=True, cwd=REPO
     )
-    saved = list(sys.path)
+    saved, saved_flag = list(sys.path), sys.dont_write_bytecode
     sys.path[:0] = [str(SDK), str(gen)]
+    sys.dont_write_bytecode = True  # no __pycache__ in the guest's source folders
     try:
         spec = importlib.util.spec_from_file_location("spoofing_guard_app", EXAMPLE / "app.py")
         assert spec is not None
@@ -45,6 +46,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
         spec.loader.exec_module(module)
     finally:
         sys.path[:] = saved
+        sys.dont_write_bytecode = saved_flag
     return module
 
 
