@@ -44,10 +44,35 @@ def engine() -> wasmtime.Engine:
         return _engine
 
 
+_calls_lock = threading.Lock()
+_in_flight = 0
+_wake = threading.Event()
+
+
 def _tick(eng: wasmtime.Engine) -> None:
+    # Tick only while some guest runs: an idle sidecar then costs no wake-ups (ticking always: ~1.3% of a core).
     while True:
+        _wake.wait()
         time.sleep(TICK_SECONDS)
         eng.increment_epoch()
+        with _calls_lock:
+            if _in_flight == 0:
+                _wake.clear()
+
+
+def call_started() -> None:
+    """Before entering a guest: make sure the epoch advances while it runs."""
+    global _in_flight
+    with _calls_lock:
+        _in_flight += 1
+        if not _wake.is_set():
+            _wake.set()
+
+
+def call_ended() -> None:
+    global _in_flight
+    with _calls_lock:
+        _in_flight -= 1
 
 
 def deadline_ticks(timeout: float) -> int:

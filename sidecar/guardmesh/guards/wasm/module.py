@@ -84,20 +84,28 @@ class Instance:
         self.store = wasmtime.Store(module.engine)
         self.store.set_limits(memory_size=module.memory_bytes)
         self.store.set_epoch_deadline(engine.deadline_ticks(max(module.timeout, CONFIGURE_SECONDS)))
-        instance = module.linker.instantiate(self.store, module.component)
+        engine.call_started()  # instantiation runs the guest's start code, under the same deadline
+        try:
+            instance = module.linker.instantiate(self.store, module.component)
+        finally:
+            engine.call_ended()
         configure, self._evaluate = (module.export(self.store, instance, n) for n in ("configure", "evaluate"))
         abi.check_signature(self.store, self._evaluate, configure)
         self._ticks = engine.deadline_ticks(module.timeout)
+        engine.call_started()
         try:
             error = configure(self.store, module.config)
         except wasmtime.WasmtimeError as exc:
             raise GuestError(f"configure trapped: {first_line(exc)}") from None
+        finally:
+            engine.call_ended()
         if error is not None:
             raise ModuleError(f"configure refused the config: {error}")
         self.calls = 0
 
     def evaluate(self, context: dict[str, str | None], message: str) -> Decided:
         self.store.set_epoch_deadline(self._ticks)
+        engine.call_started()
         try:
             verdict = abi.evaluate(self._evaluate, self.store, context, message)
         except wasmtime.WasmtimeError as exc:
@@ -107,6 +115,8 @@ class Instance:
             raise GuestError(f"guest trapped: {text}") from None
         except TypeError as exc:
             raise GuestError(f"bad verdict: {exc}") from None
+        finally:
+            engine.call_ended()
         case, first, second = verdict
         body = None
         if case == "modify":
