@@ -6,12 +6,7 @@ Run through `hack/cluster`; `hack/cluster --help` lists the subcommands.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
-import datetime as dt
-import fcntl
-import hashlib
-import ipaddress
 import json
 import os
 import shutil
@@ -20,340 +15,21 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from plane_build import CACHE, COMPONENTS, ROOT, PlaneError, build, locked, log, stages_file
+from plane_pki import SERVICE_CIDR, make_pki
 
-ROOT = Path(__file__).resolve().parents[2]
-MODULES = ROOT / "hack" / "k8s"
-CACHE = Path(os.environ.get("GUARDMESH_CACHE", str(Path.home() / ".cache" / "guardmesh")))
 DEFAULT_DIR = CACHE / "cluster" / "default"
-
-# Pinned versions; each must equal the `require` in its wrapper module under hack/k8s/<name>/go.mod.
-KUBERNETES = "v1.36.3"
-ETCD = "v3.6.16"
-KWOK = "v0.8.0"
-HELM = "v4.3.1"
-
-# Order matters for `down`: stop clients before the API server, and the API server before etcd.
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-BINARIES = (*COMPONENTS, "helm")
-# KWOK takes its node and pod lifecycles as Stage objects; these are the upstream defaults in its module.
-KWOK_STAGES = (
-    "kustomize/stage/node/fast/node-initialize.yaml",
-    "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
-    "kustomize/stage/pod/general/pod-create.yaml",
-    "kustomize/stage/pod/general/pod-init-container-running.yaml",
-    "kustomize/stage/pod/general/pod-init-container-completed.yaml",
-    "kustomize/stage/pod/general/pod-ready.yaml",
-    "kustomize/stage/pod/general/pod-complete.yaml",
-    "kustomize/stage/pod/general/pod-delete.yaml",
-)
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
-SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/16"
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 UP_TIMEOUT = 120.0
-
-
-class PlaneError(Exception):
-    """A step failed; the message says which and why."""
-
-
-def log(msg: str) -> None:
-    """Progress on stderr; stdout carries only results (paths, env lines)."""
-    print(f"[cluster] {msg}", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive file lock (parallel builds or two `up`s on one dir)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
-
-
-# --- build ---------------------------------------------------------------------------------------
-
-
-def _ldflags(module: str) -> str:
-    flags = ["-s", "-w"]
-    if module == "kubernetes":
-        # Without these the binaries report v0.0.0-master; clients and tests read the server version.
-        for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
-            flags += [f"-X={pkg}.gitVersion={KUBERNETES}", f"-X={pkg}.gitMajor=1"]
-            flags += [f"-X={pkg}.gitMinor={KUBERNETES.split('.')[1]}", f"-X={pkg}.gitTreeState=clean"]
-    elif module == "helm":
-        flags += [f"-X=helm.sh/helm/v4/internal/version.version={HELM}"]
-    return " ".join(flags)
-
-
-# module dir -> (package, output name)
-BUILDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "etcd": (("go.etcd.io/etcd/server/v3", "etcd"),),
-    "kwok": (("sigs.k8s.io/kwok/cmd/kwok", "kwok"),),
-    "helm": (("helm.sh/helm/v4/cmd/helm", "helm"),),
-    "kubernetes": (
-        ("k8s.io/kubernetes/cmd/kube-apiserver", "kube-apiserver"),
-        ("k8s.io/kubernetes/cmd/kube-controller-manager", "kube-controller-manager"),
-        ("k8s.io/kubernetes/cmd/kube-scheduler", "kube-scheduler"),
-    ),
-}
-
-
-def versions_key() -> str:
-    """Cache key: the pinned versions plus a hash of the wrapper modules and build flags."""
-    digest = hashlib.sha256()
-    for module in sorted(BUILDS):
-        for name in ("go.mod", "go.sum"):
-            digest.update((MODULES / module / name).read_bytes())
-        digest.update(_ldflags(module).encode())
-    return f"k8s-{KUBERNETES}-etcd-{ETCD}-kwok-{KWOK}-helm-{HELM}-{digest.hexdigest()[:10]}"
-
-
-def home() -> Path:
-    return CACHE / "k8s" / versions_key()
-
-
-def bin_dir() -> Path:
-    return home() / "bin"
-
-
-def stages_file() -> Path:
-    return home() / "kwok-stages.yaml"
-
-
-def _built() -> bool:
-    return all((bin_dir() / name).is_file() for name in BINARIES) and stages_file().is_file()
-
-
-def _go() -> str:
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").is_file() else None)
-    if go is None:
-        raise PlaneError("go not found on PATH nor in /usr/local/go/bin (need Go >= 1.26)")
-    return go
-
-
-def _go_build(go: str, module: str, out: Path) -> None:
-    """Build a wrapper module's missing binaries in one `go build` (packages share one compile)."""
-    todo = [(pkg, name) for pkg, name in BUILDS[module] if not (out / name).is_file()]
-    if not todo:
-        return
-    start = time.monotonic()
-    log(f"go build {' '.join(pkg for pkg, _ in todo)}")
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        # One package: -o names the file (etcd's package path ends in /v3); several: -o is a directory.
-        target = Path(tmp) / todo[0][1] if len(todo) == 1 else Path(tmp + "/")
-        cmd = [go, "build", "-mod=readonly", "-p", "2", "-trimpath", f"-ldflags={_ldflags(module)}", "-o", str(target)]
-        proc = subprocess.run([*cmd, *(pkg for pkg, _ in todo)], cwd=MODULES / module, capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout + proc.stderr[-6000:])
-            raise PlaneError(f"go build in hack/k8s/{module} failed")
-        for _, name in todo:
-            (Path(tmp) / name).replace(out / name)
-    log(f"built {', '.join(name for _, name in todo)} in {time.monotonic() - start:.0f}s")
-
-
-def _write_stages(go: str) -> None:
-    """Concatenate KWOK's default stages from its module source (downloaded by the build)."""
-    proc = subprocess.run(
-        [go, "list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok"],
-        cwd=MODULES / "kwok",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    src = Path(proc.stdout.strip())
-    if proc.returncode != 0 or not src.is_dir():
-        raise PlaneError(f"cannot locate the sigs.k8s.io/kwok module source: {proc.stderr.strip()}")
-    docs = [(src / rel).read_text().strip() for rel in KWOK_STAGES]
-    tmp = stages_file().with_suffix(".tmp")
-    tmp.write_text("\n---\n".join(docs) + "\n")
-    tmp.replace(stages_file())
-
-
-def build() -> Path:
-    """Build every binary once per versions key; a warm cache returns at once."""
-    if _built():
-        return bin_dir()
-    with locked(CACHE / ".locks" / "k8s-build.lock"):
-        if _built():
-            return bin_dir()
-        go = _go()
-        out = bin_dir()
-        out.mkdir(parents=True, exist_ok=True)
-        start = time.monotonic()
-        log(f"building into {home()} (cold: 15-30 min on 2 cores)")
-        for module in ("etcd", "kwok", "helm", "kubernetes"):
-            _go_build(go, module, out)
-        _write_stages(go)
-        took = time.monotonic() - start
-        log(f"build done in {took:.0f}s")
-        with (home() / "build-times.txt").open("a") as fh:
-            fh.write(f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} {took:.0f}s\n")
-    return bin_dir()
-
-
-# --- PKI -----------------------------------------------------------------------------------------
-
-
-def _key() -> ec.EllipticCurvePrivateKey:
-    # P-256 keys are generated in microseconds, which keeps a warm `up` fast; every component accepts them.
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def _pem_cert(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def _name(cn: str, org: str | None = None) -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-    if org:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
-    return x509.Name(attrs)
-
-
-@dataclass(frozen=True)
-class Issuer:
-    """The local CA that signs the serving and client certificates."""
-
-    key: ec.EllipticCurvePrivateKey
-    cert: x509.Certificate
-
-    @classmethod
-    def create(cls) -> Issuer:
-        key = _key()
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name("guardmesh-local-ca"))
-            .issuer_name(_name("guardmesh-local-ca"))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(_usage(cert_sign=True), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256())
-        )
-        return cls(key, cert)
-
-    def issue(
-        self, cn: str, *, org: str | None = None, server_names: Sequence[str] = (), server_ips: Sequence[str] = ()
-    ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-        key = _key()
-        now = dt.datetime.now(dt.UTC)
-        server = bool(server_names or server_ips)
-        usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(_name(cn, org))
-            .issuer_name(self.cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_usage(cert_sign=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
-                critical=False,
-            )
-        )
-        if server:
-            alt: list[x509.GeneralName] = [x509.DNSName(n) for n in server_names]
-            alt += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in server_ips]
-            builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
-        return key, builder.sign(self.key, hashes.SHA256())
-
-
-def _usage(*, cert_sign: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=not cert_sign,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    path.write_bytes(data)
-    path.chmod(mode)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def kubeconfig(server: str, ca: bytes, cert: bytes, key: bytes, user: str) -> str:
-    """A self-contained kubeconfig (JSON is valid YAML, and kubectl reads either)."""
-    doc = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "guardmesh", "cluster": {"server": server, "certificate-authority-data": _b64(ca)}}],
-        "users": [{"name": user, "user": {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)}}],
-        "contexts": [{"name": "guardmesh", "context": {"cluster": "guardmesh", "user": user}}],
-        "current-context": "guardmesh",
-    }
-    return json.dumps(doc, indent=2) + "\n"
-
-
-# client identity -> (CN, organisation); the controllers run under the identities RBAC bootstraps roles for.
-CLIENTS = {
-    "admin": ("guardmesh-admin", "system:masters"),
-    "kube-controller-manager": ("system:kube-controller-manager", None),
-    "kube-scheduler": ("system:kube-scheduler", None),
-    "kwok": ("guardmesh-kwok", "system:masters"),
-}
-
-
-def make_pki(pki: Path, server: str) -> None:
-    """CA, API server serving cert, service-account keys and one client kubeconfig per identity."""
-    pki.mkdir(parents=True, exist_ok=True)
-    ca = Issuer.create()
-    ca_pem = _pem_cert(ca.cert)
-    _write(pki / "ca.crt", ca_pem, 0o644)
-    _write(pki / "ca.key", _pem_key(ca.key))
-    names = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"]
-    names.append("kubernetes.default.svc.cluster.local")
-    service_ip = str(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))
-    key, cert = ca.issue("kube-apiserver", server_names=names, server_ips=["127.0.0.1", service_ip])
-    _write(pki / "apiserver.crt", _pem_cert(cert), 0o644)
-    _write(pki / "apiserver.key", _pem_key(key))
-    sa = _key()
-    _write(pki / "sa.key", _pem_key(sa))
-    sa_pub = sa.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    _write(pki / "sa.pub", sa_pub, 0o644)
-    for ident, (cn, org) in CLIENTS.items():
-        key, cert = ca.issue(cn, org=org)
-        (pki / f"{ident}.key").write_bytes(_pem_key(key))
-        (pki / f"{ident}.crt").write_bytes(_pem_cert(cert))
-        text = kubeconfig(server, ca_pem, _pem_cert(cert), _pem_key(key), cn)
-        _write(pki / f"{ident}.kubeconfig", text.encode())
 
 
 # --- processes -----------------------------------------------------------------------------------
@@ -572,6 +248,9 @@ class Waiter:
     def __init__(self, d: Path, pids: dict[str, int], argv: dict[str, list[str]], deadline: float) -> None:
         self.d, self.pids, self.argv, self.deadline = d, pids, argv, deadline
 
+    def elapsed(self) -> float:
+        return time.monotonic() - self.deadline + UP_TIMEOUT
+
     def check_alive(self) -> None:
         for name, pid in self.pids.items():
             if not pid_alive(pid, self.argv[name][0]):
@@ -655,7 +334,7 @@ def _converge(api: Api, wait: Waiter, ports: dict[str, int], nodes: int) -> None
         return True
 
     wait.until("the KWOK nodes to be Ready", nodes_ready)
-    log(f"nodes Ready: {', '.join(names)}")
+    log(f"nodes Ready: {', '.join(names)} ({wait.elapsed():.1f}s)")
     for name in ("kube-controller-manager", "kube-scheduler"):
         wait.until(f"{name} healthz", lambda name=name: _healthy(f"https://127.0.0.1:{ports[name]}/healthz"))
     # Pods are rejected until the service-account controller has made the namespace's default account.
@@ -663,7 +342,7 @@ def _converge(api: Api, wait: Waiter, ports: dict[str, int], nodes: int) -> None
         "the default ServiceAccount",
         lambda: api.call("GET", "/api/v1/namespaces/default/serviceaccounts/default")[0] == 200,
     )
-    log("controller-manager and scheduler healthy")
+    log(f"controller-manager and scheduler healthy ({wait.elapsed():.1f}s)")
 
 
 def _stop(d: Path) -> None:

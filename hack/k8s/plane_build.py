@@ -1,0 +1,177 @@
+"""Build the control plane's binaries from their Go modules (hack/k8s/<name>/go.mod), cached by version."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = ROOT / "hack" / "k8s"
+CACHE = Path(os.environ.get("GUARDMESH_CACHE", str(Path.home() / ".cache" / "guardmesh")))
+
+# Pinned versions; each must equal the `require` in its wrapper module under hack/k8s/<name>/go.mod.
+KUBERNETES = "v1.36.3"
+ETCD = "v3.6.16"
+KWOK = "v0.8.0"
+HELM = "v4.3.1"
+
+# Order matters for `down`: stop clients before the API server, and the API server before etcd.
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+BINARIES = (*COMPONENTS, "helm")
+# KWOK takes its node and pod lifecycles as Stage objects; these are the upstream defaults in its module.
+KWOK_STAGES = (
+    "kustomize/stage/node/fast/node-initialize.yaml",
+    "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+    "kustomize/stage/pod/general/pod-create.yaml",
+    "kustomize/stage/pod/general/pod-init-container-running.yaml",
+    "kustomize/stage/pod/general/pod-init-container-completed.yaml",
+    "kustomize/stage/pod/general/pod-ready.yaml",
+    "kustomize/stage/pod/general/pod-complete.yaml",
+    "kustomize/stage/pod/general/pod-delete.yaml",
+)
+
+
+class PlaneError(Exception):
+    """A step failed; the message says which and why."""
+
+
+def log(msg: str) -> None:
+    """Progress on stderr; stdout carries only results (paths, env lines)."""
+    print(f"[cluster] {msg}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive file lock (parallel builds or two `up`s on one dir)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def _ldflags(module: str) -> str:
+    flags = ["-s", "-w"]
+    if module == "kubernetes":
+        # Without these the binaries report v0.0.0-master; clients and tests read the server version.
+        for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+            flags += [f"-X={pkg}.gitVersion={KUBERNETES}", f"-X={pkg}.gitMajor=1"]
+            flags += [f"-X={pkg}.gitMinor={KUBERNETES.split('.')[1]}", f"-X={pkg}.gitTreeState=clean"]
+    elif module == "helm":
+        flags += [f"-X=helm.sh/helm/v4/internal/version.version={HELM}"]
+    return " ".join(flags)
+
+
+# module dir -> (package, output name)
+BUILDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "etcd": (("go.etcd.io/etcd/server/v3", "etcd"),),
+    "kwok": (("sigs.k8s.io/kwok/cmd/kwok", "kwok"),),
+    "helm": (("helm.sh/helm/v4/cmd/helm", "helm"),),
+    "kubernetes": (
+        ("k8s.io/kubernetes/cmd/kube-apiserver", "kube-apiserver"),
+        ("k8s.io/kubernetes/cmd/kube-controller-manager", "kube-controller-manager"),
+        ("k8s.io/kubernetes/cmd/kube-scheduler", "kube-scheduler"),
+    ),
+}
+
+
+def versions_key() -> str:
+    """Cache key: the pinned versions plus a hash of the wrapper modules and build flags."""
+    digest = hashlib.sha256()
+    for module in sorted(BUILDS):
+        for name in ("go.mod", "go.sum"):
+            digest.update((MODULES / module / name).read_bytes())
+        digest.update(_ldflags(module).encode())
+    return f"k8s-{KUBERNETES}-etcd-{ETCD}-kwok-{KWOK}-helm-{HELM}-{digest.hexdigest()[:10]}"
+
+
+def home() -> Path:
+    return CACHE / "k8s" / versions_key()
+
+
+def bin_dir() -> Path:
+    return home() / "bin"
+
+
+def stages_file() -> Path:
+    return home() / "kwok-stages.yaml"
+
+
+def _built() -> bool:
+    return all((bin_dir() / name).is_file() for name in BINARIES) and stages_file().is_file()
+
+
+def _go() -> str:
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").is_file() else None)
+    if go is None:
+        raise PlaneError("go not found on PATH nor in /usr/local/go/bin (need Go >= 1.26)")
+    return go
+
+
+def _go_build(go: str, module: str, out: Path) -> None:
+    """Build a wrapper module's missing binaries in one `go build` (packages share one compile)."""
+    todo = [(pkg, name) for pkg, name in BUILDS[module] if not (out / name).is_file()]
+    if not todo:
+        return
+    start = time.monotonic()
+    log(f"go build {' '.join(pkg for pkg, _ in todo)}")
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        # One package: -o names the file (etcd's package path ends in /v3); several: -o is a directory.
+        target = Path(tmp) / todo[0][1] if len(todo) == 1 else Path(tmp + "/")
+        cmd = [go, "build", "-mod=readonly", "-p", "2", "-trimpath", f"-ldflags={_ldflags(module)}", "-o", str(target)]
+        proc = subprocess.run([*cmd, *(pkg for pkg, _ in todo)], cwd=MODULES / module, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout + proc.stderr[-6000:])
+            raise PlaneError(f"go build in hack/k8s/{module} failed")
+        for _, name in todo:
+            (Path(tmp) / name).replace(out / name)
+    log(f"built {', '.join(name for _, name in todo)} in {time.monotonic() - start:.0f}s")
+
+
+def _write_stages(go: str) -> None:
+    """Concatenate KWOK's default stages from its module source (downloaded by the build)."""
+    proc = subprocess.run(
+        [go, "list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok"],
+        cwd=MODULES / "kwok",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    src = Path(proc.stdout.strip())
+    if proc.returncode != 0 or not src.is_dir():
+        raise PlaneError(f"cannot locate the sigs.k8s.io/kwok module source: {proc.stderr.strip()}")
+    docs = [(src / rel).read_text().strip() for rel in KWOK_STAGES]
+    tmp = stages_file().with_suffix(".tmp")
+    tmp.write_text("\n---\n".join(docs) + "\n")
+    tmp.replace(stages_file())
+
+
+def build() -> Path:
+    """Build every binary once per versions key; a warm cache returns at once."""
+    if _built():
+        return bin_dir()
+    with locked(CACHE / ".locks" / "k8s-build.lock"):
+        if _built():
+            return bin_dir()
+        go = _go()
+        out = bin_dir()
+        out.mkdir(parents=True, exist_ok=True)
+        start = time.monotonic()
+        log(f"building into {home()} (cold: 15-30 min on 2 cores)")
+        for module in ("etcd", "kwok", "helm", "kubernetes"):
+            _go_build(go, module, out)
+        _write_stages(go)
+        took = time.monotonic() - start
+        log(f"build done in {took:.0f}s")
+        with (home() / "build-times.txt").open("a") as fh:
+            fh.write(f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} {took:.0f}s\n")
+    return bin_dir()
