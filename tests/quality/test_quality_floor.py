@@ -12,7 +12,7 @@ from tests.quality.evaluate import GuardReport, all_samples, evaluate
 # guard: (set, minimum recall, maximum false-positive rate, minimum F1), reached on all samples.
 FLOORS: dict[str, list[tuple[str, float, float, float]]] = {
     "tool-poisoning": [("overall", 0.042, 0.008, 0.085), ("headline", 0.905, 0.008, 0.917)],
-    "prompt-injection": [("overall", 0.299, 0.020, 0.458), ("headline", 0.693, 0.020, 0.802)],
+    "prompt-injection": [("overall", 0.299, 0.020, 0.458), ("headline", 0.696, 0.020, 0.804)],
     "pii": [("overall", 0.995, 0.018, 0.987)],
     "secrets": [("overall", 0.995, 0.007, 0.976)],
 }
