@@ -106,7 +106,7 @@ def commands(d: Path, bins: Path, ports: dict[str, int]) -> dict[str, list[str]]
             f"--secure-port={ports['kube-controller-manager']}",
             f"--cert-dir={d / 'run'}",
             "--leader-elect=false",
-            "--use-service-account-credentials=true",
+            "--use-service-account-credentials=false",
             f"--service-account-private-key-file={pki / 'sa.key'}",
             f"--root-ca-file={pki / 'ca.crt'}",
             f"--cluster-signing-cert-file={pki / 'ca.crt'}",

@@ -257,3 +257,30 @@ def test_api_server_calls_a_loopback_https_webhook(cluster: Cluster, namespace: 
     assert request["namespace"] == namespace
     assert request["operation"] == "CREATE"
     assert "system:masters" in request["userInfo"]["groups"]
+
+
+def test_pod_with_a_native_sidecar_runs(cluster: Cluster, namespace: str) -> None:
+    """The injected sidecar is an init container with restartPolicy Always; KWOK must report it running."""
+    cluster.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "sidecar-probe", "namespace": namespace},
+            "spec": {
+                "initContainers": [
+                    {"name": "guard", "image": "registry.invalid/guardmesh/sidecar:1", "restartPolicy": "Always"}
+                ],
+                "containers": [{"name": "main", "image": "registry.invalid/guardmesh/probe:1"}],
+            },
+        }
+    )
+
+    def running() -> dict[str, Any] | None:
+        pod: dict[str, Any] = cluster.kubectl_json("get", "pod", "sidecar-probe", "-n", namespace)
+        return pod if pod["status"].get("phase") == "Running" else None
+
+    status = wait_until("the pod with a native sidecar to run", running)["status"]
+    (sidecar,) = status["initContainerStatuses"]
+    assert sidecar["name"] == "guard"
+    assert sidecar["started"] is True
+    assert "running" in sidecar["state"]
