@@ -206,3 +206,12 @@ def test_a_remote_module_loads_in_the_background_after_a_failed_fetch(
     assert g.load_error is None
     assert len(attempts) == 2
     assert g.check(call("x"), CTX).decision is Decision.DENY
+
+
+def test_the_pattern_guard_imports_nothing_outside_the_contract(guests: Path, cache_dir: Path) -> None:
+    from guardmesh.guards.wasm import module
+
+    component, _ = engine.compile_component((guests / "pattern-guard.wasm").read_bytes(), cache_dir)
+    assert module.check_contract(component, engine.engine()) == []
+    hostile, _ = engine.compile_component((guests / "hostile-guest.wasm").read_bytes(), cache_dir)
+    assert "wasi:filesystem/preopens@0.2.6" in module.check_contract(hostile, engine.engine())

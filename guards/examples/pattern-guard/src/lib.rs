@@ -4,15 +4,21 @@
 //! Config: `{"blockedTools": ["delete_*", "*exec*"], "maxTools": 50, "blockedServers": ["legacy-crm"]}`;
 //! every key is optional, unknown keys are an error.
 
-use std::borrow::Cow;
+#![no_std]
+
+extern crate alloc;
+
+use alloc::borrow::Cow;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 use guardmesh_guard::serde_json;
 use guardmesh_guard::{deny, export_guard, modify, Context, Guard, Message, Phase, Value, Verdict};
 use serde::Deserialize;
-use wildmatch::WildMatch;
 
 struct PatternGuard {
-    blocked_tools: Vec<WildMatch>,
+    blocked_tools: Vec<Glob>,
     max_tools: Option<usize>,
     blocked_servers: Vec<String>,
 }
@@ -33,6 +39,34 @@ struct ListResult<'a> {
 struct ToolName<'a> {
     #[serde(borrow)]
     name: Option<Cow<'a, str>>,
+}
+
+/// A name pattern where `*` matches any run of characters and `?` any one character.
+/// Written here because the glob crates need std, and this guest links none of it.
+struct Glob(String);
+
+impl Glob {
+    fn matches(&self, name: &str) -> bool {
+        let (pattern, text): (Vec<char>, Vec<char>) = (self.0.chars().collect(), name.chars().collect());
+        let (mut p, mut t, mut star, mut mark) = (0, 0, None, 0);
+        while t < text.len() {
+            if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+                p += 1;
+                t += 1;
+            } else if p < pattern.len() && pattern[p] == '*' {
+                star = Some(p);
+                mark = t;
+                p += 1;
+            } else if let Some(s) = star {
+                p = s + 1;
+                mark += 1;
+                t = mark;
+            } else {
+                return false;
+            }
+        }
+        pattern[p..].iter().all(|&c| c == '*')
+    }
 }
 
 fn too_many(count: usize, max: usize) -> Verdict {
@@ -98,7 +132,7 @@ impl Guard for PatternGuard {
             Some(v) => Some(v.as_u64().ok_or("maxTools is a whole number, 0 or more")? as usize),
         };
         Ok(PatternGuard {
-            blocked_tools: strings(config, "blockedTools")?.iter().map(|p| WildMatch::new(p)).collect(),
+            blocked_tools: strings(config, "blockedTools")?.into_iter().map(Glob).collect(),
             max_tools,
             blocked_servers: strings(config, "blockedServers")?,
         })

@@ -9,6 +9,48 @@
 //! guardmesh_guard::export_guard!(MyGuard);
 //! ```
 
+#![no_std]
+
+extern crate alloc;
+
+use alloc::string::{String, ToString};
+
+#[cfg(feature = "bare")]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+// memcpy, memcmp and friends come from wasi-libc, which ships with the target; its string
+// functions import nothing.
+#[cfg(feature = "bare")]
+#[link(name = "c")]
+extern "C" {}
+
+/// The canonical ABI's allocator export. On wasm32-wasip2 the standard library provides it; a
+/// guest without std provides it here, over the global allocator.
+#[cfg(feature = "bare")]
+#[no_mangle]
+unsafe extern "C" fn cabi_realloc(old_ptr: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
+    use alloc::alloc::{alloc, realloc, Layout};
+    if new_len == 0 {
+        return align as *mut u8;
+    }
+    let ptr = if old_len == 0 {
+        alloc(Layout::from_size_align_unchecked(new_len, align))
+    } else {
+        realloc(old_ptr, Layout::from_size_align_unchecked(old_len, align), new_len)
+    };
+    if ptr.is_null() {
+        core::arch::wasm32::unreachable()
+    }
+    ptr
+}
+
+#[cfg(feature = "bare")]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
@@ -22,6 +64,8 @@ pub mod bindings {
 pub use bindings::exports::guardmesh::guard::guard::{Context, Verdict};
 pub use bindings::guardmesh::guard::types::{Denial, Direction, Phase};
 pub use serde_json::{self, Value};
+#[doc(hidden)]
+pub use alloc::string::String as GuardString;
 
 use bindings::guardmesh::guard::host;
 
@@ -37,13 +81,13 @@ pub trait Guard: Sized + 'static {
 /// One JSON-RPC message as the host sent it: its text, parsed on first use.
 pub struct Message {
     raw: String,
-    parsed: std::cell::OnceCell<Option<Value>>,
+    parsed: core::cell::OnceCell<Option<Value>>,
 }
 
 impl Message {
     #[doc(hidden)]
     pub fn new(raw: String) -> Self {
-        Message { raw, parsed: std::cell::OnceCell::new() }
+        Message { raw, parsed: core::cell::OnceCell::new() }
     }
 
     /// The message as the host sent it (UTF-8 JSON text).
@@ -97,34 +141,34 @@ pub fn config_text() -> String {
 
 #[doc(hidden)]
 pub fn parse_config(text: &str) -> Result<Value, String> {
-    serde_json::from_str(text).map_err(|e| format!("config is not JSON: {e}"))
+    serde_json::from_str(text).map_err(|e| alloc::format!("config is not JSON: {e}"))
 }
 
 /// Export `$ty` (a type implementing [`Guard`]) as this component's guard.
 #[macro_export]
 macro_rules! export_guard {
     ($ty:ty) => {
-        ::std::thread_local! {
-            static __GUARDMESH_STATE: ::std::cell::RefCell<::std::option::Option<$ty>> =
-                const { ::std::cell::RefCell::new(::std::option::Option::None) };
-        }
+        struct __GuardMeshState(::core::cell::RefCell<::core::option::Option<$ty>>);
+        // A component instance runs on one thread: the state is never shared.
+        unsafe impl ::core::marker::Sync for __GuardMeshState {}
+        static __GUARDMESH_STATE: __GuardMeshState = __GuardMeshState(::core::cell::RefCell::new(::core::option::Option::None));
 
         struct __GuardMeshExport;
 
         impl $crate::bindings::exports::guardmesh::guard::guard::Guest for __GuardMeshExport {
-            fn configure(config: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
+            fn configure(config: $crate::GuardString) -> ::core::result::Result<(), $crate::GuardString> {
                 let value = $crate::parse_config(&config)?;
                 let guard = <$ty as $crate::Guard>::configure(&value)?;
-                __GUARDMESH_STATE.with(|s| *s.borrow_mut() = ::std::option::Option::Some(guard));
-                ::std::result::Result::Ok(())
+                *__GUARDMESH_STATE.0.borrow_mut() = ::core::option::Option::Some(guard);
+                ::core::result::Result::Ok(())
             }
 
-            fn evaluate(ctx: $crate::Context, message: ::std::string::String) -> $crate::Verdict {
+            fn evaluate(ctx: $crate::Context, message: $crate::GuardString) -> $crate::Verdict {
                 let message = $crate::Message::new(message);
-                __GUARDMESH_STATE.with(|s| match s.borrow().as_ref() {
-                    ::std::option::Option::Some(guard) => <$ty as $crate::Guard>::evaluate(guard, &ctx, &message),
-                    ::std::option::Option::None => $crate::deny("not-configured", "the guard was never configured"),
-                })
+                match __GUARDMESH_STATE.0.borrow().as_ref() {
+                    ::core::option::Option::Some(guard) => <$ty as $crate::Guard>::evaluate(guard, &ctx, &message),
+                    ::core::option::Option::None => $crate::deny("not-configured", "the guard was never configured"),
+                }
             }
         }
 
