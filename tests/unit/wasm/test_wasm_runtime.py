@@ -1,5 +1,7 @@
 """The wasm runtime with the pattern guard: verdicts, config, host imports, pooling and the compiled cache."""
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -215,3 +217,16 @@ def test_the_pattern_guard_imports_nothing_outside_the_contract(guests: Path, ca
     assert module.check_contract(component, engine.engine()) == []
     hostile, _ = engine.compile_component((guests / "hostile-guest.wasm").read_bytes(), cache_dir)
     assert "wasi:filesystem/preopens@0.2.6" in module.check_contract(hostile, engine.engine())
+
+
+def test_a_sidecar_without_wasm_guards_never_loads_wasmtime() -> None:
+    program = (
+        "import sys\n"
+        "from guardmesh.config import default_bundle\n"
+        "from guardmesh.guards.registry import GuardResources\n"
+        "from guardmesh.pipeline import Pipeline\n"
+        "Pipeline.from_bundle(default_bundle(), GuardResources(), 'srv')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('wasmtime', 'guardmesh.guards.wasm'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], check=True, capture_output=True, text=True)
+    assert result.stdout.strip() == "[]"
