@@ -255,7 +255,7 @@ class Waiter:
         for name, pid in self.pids.items():
             if not pid_alive(pid, self.argv[name][0]):
                 tail = (self.d / "logs" / f"{name}.log").read_text(errors="replace").splitlines()[-25:]
-                raise PlaneError(f"{name} exited during start-up; last lines of its log:\n" + "\n".join(tail))
+                raise ComponentExited(f"{name} exited during start-up; last lines of its log:\n" + "\n".join(tail))
 
     def until(self, what: str, probe: Any) -> Any:
         while True:
@@ -266,6 +266,10 @@ class Waiter:
             if time.monotonic() > self.deadline:
                 raise PlaneError(f"timed out waiting for {what}; logs in {self.d / 'logs'}")
             time.sleep(0.2)
+
+
+class ComponentExited(PlaneError):
+    """A component died while the plane was starting (e.g. another process took its port first)."""
 
 
 def up(d: Path, nodes: int, owner_pid: int | None) -> dict[str, Any]:
@@ -281,40 +285,52 @@ def up(d: Path, nodes: int, owner_pid: int | None) -> dict[str, Any]:
             log("stopping a partly running plane left in this dir")
             _stop(d)
         t0 = time.monotonic()
-        for sub in ("etcd", "pki", "pids", "run", "logs"):
-            shutil.rmtree(d / sub, ignore_errors=True)
-            (d / sub).mkdir(parents=True)
-        (d / "etcd").chmod(0o700)
-        names = ["etcd", "etcd-peer", *COMPONENTS[1:]]
-        ports = dict(zip(names, free_ports(len(names)), strict=True))
-        server = f"https://127.0.0.1:{ports['kube-apiserver']}"
-        make_pki(d / "pki", server)
-        shutil.copyfile(d / "pki" / "admin.kubeconfig", d / "kubeconfig")
-        (d / "kubeconfig").chmod(0o600)
-        argv = commands(d, bins, ports)
-        state = {"server": server, "ports": ports, "kubeconfig": str(d / "kubeconfig"), "bin": str(bins), "argv": argv}
-        state_path(d).write_text(json.dumps(state, indent=2) + "\n")
-        env = _component_env()
-        # etcd, the API server and KWOK start together (the API server retries etcd, KWOK the API server).
-        # The controller manager and scheduler exit if RBAC is not bootstrapped yet: they start after /readyz.
-        early = ("etcd", "kube-apiserver", "kwok")
-        pids = {name: start(d, name, argv[name], env) for name in early}
-        log(f"started {', '.join(f'{n}[{pids[n]}]' for n in early)}; logs in {d / 'logs'}")
-        wait = Waiter(d, pids, argv, time.monotonic() + UP_TIMEOUT)
         try:
-            api = Api(server, d / "pki")
-            wait.until("the API server to be ready", lambda: api.call("GET", "/readyz")[0] == 200)
-            log(f"API server ready after {time.monotonic() - t0:.1f}s")
-            for name in ("kube-controller-manager", "kube-scheduler"):
-                pids[name] = start(d, name, argv[name], env)
-            _converge(api, wait, ports, nodes)
-        except BaseException:
-            _stop(d)
-            raise
+            state = _start(d, bins, nodes)
+        except ComponentExited as err:
+            # Free ports are picked, released, then bound by the component: another process can win that race.
+            log(f"{err}\n[cluster] retrying once with new ports")
+            state = _start(d, bins, nodes)
         if owner_pid:
             _spawn_watchdog(d, owner_pid)
-        log(f"ready in {time.monotonic() - t0:.1f}s: {server} (kubeconfig {d / 'kubeconfig'})")
+        log(f"ready in {time.monotonic() - t0:.1f}s: {state['server']} (kubeconfig {d / 'kubeconfig'})")
         return state
+
+
+def _start(d: Path, bins: Path, nodes: int) -> dict[str, Any]:
+    """Fresh state, certificates and ports; start every component and wait until the plane is usable."""
+    t0 = time.monotonic()
+    for sub in ("etcd", "pki", "pids", "run", "logs"):
+        shutil.rmtree(d / sub, ignore_errors=True)
+        (d / sub).mkdir(parents=True)
+    (d / "etcd").chmod(0o700)
+    names = ["etcd", "etcd-peer", *COMPONENTS[1:]]
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
+    server = f"https://127.0.0.1:{ports['kube-apiserver']}"
+    make_pki(d / "pki", server)
+    shutil.copyfile(d / "pki" / "admin.kubeconfig", d / "kubeconfig")
+    (d / "kubeconfig").chmod(0o600)
+    argv = commands(d, bins, ports)
+    state = {"server": server, "ports": ports, "kubeconfig": str(d / "kubeconfig"), "bin": str(bins), "argv": argv}
+    state_path(d).write_text(json.dumps(state, indent=2) + "\n")
+    env = _component_env()
+    # etcd, the API server and KWOK start together (the API server retries etcd, KWOK the API server).
+    # The controller manager and scheduler exit if RBAC is not bootstrapped yet: they start after /readyz.
+    early = ("etcd", "kube-apiserver", "kwok")
+    pids = {name: start(d, name, argv[name], env) for name in early}
+    log(f"started {', '.join(f'{n}[{pids[n]}]' for n in early)}; logs in {d / 'logs'}")
+    wait = Waiter(d, pids, argv, time.monotonic() + UP_TIMEOUT)
+    try:
+        api = Api(server, d / "pki")
+        wait.until("the API server to be ready", lambda: api.call("GET", "/readyz")[0] == 200)
+        log(f"API server ready after {time.monotonic() - t0:.1f}s")
+        for name in ("kube-controller-manager", "kube-scheduler"):
+            pids[name] = start(d, name, argv[name], env)
+        _converge(api, wait, ports, nodes)
+    except BaseException:
+        _stop(d)
+        raise
+    return state
 
 
 def _converge(api: Api, wait: Waiter, ports: dict[str, int], nodes: int) -> None:
