@@ -8,6 +8,7 @@ import http.server
 import ipaddress
 import json
 import ssl
+import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.support.cluster import Cluster, wait_until
+from tests.support.cluster import HACK_CLUSTER, Cluster, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -284,3 +285,45 @@ def test_pod_with_a_native_sidecar_runs(cluster: Cluster, namespace: str) -> Non
     assert sidecar["name"] == "guard"
     assert sidecar["started"] is True
     assert "running" in sidecar["state"]
+
+
+def _hack_cluster(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(HACK_CLUSTER), *args], capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_hack_cluster_up_env_down(tmp_path: Path) -> None:
+    """The CLI on its own plane: up (two nodes), up again is a no-op, env, down stops every process."""
+    d = str(tmp_path / "plane")
+    first = _hack_cluster("up", "--dir", d, "--nodes", "2")
+    assert first.returncode == 0, first.stderr
+    try:
+        kubeconfig = Path(first.stdout.strip())
+        assert kubeconfig == tmp_path / "plane" / "kubeconfig"
+        state = json.loads((tmp_path / "plane" / "state.json").read_text())
+        pids = [int(p.read_text()) for p in (tmp_path / "plane" / "pids").glob("*.pid")]
+        assert len(pids) == 5
+        again = _hack_cluster("up", "--dir", d)
+        assert again.returncode == 0, again.stderr
+        assert "already running" in again.stderr
+        env = _hack_cluster("env", "--dir", d).stdout
+        assert f"export KUBECONFIG={kubeconfig}" in env
+        assert state["bin"] in env
+        plane = Cluster(kubeconfig, state["server"], Path(state["bin"]))
+        nodes = plane.kubectl_json("get", "nodes")["items"]
+        assert sorted(n["metadata"]["name"] for n in nodes) == ["kwok-node-0", "kwok-node-1"]
+    finally:
+        down = _hack_cluster("down", "--dir", d)
+    assert down.returncode == 0, down.stderr
+    assert not (tmp_path / "plane" / "state.json").exists()
+    assert not any(_is_running(pid) for pid in pids)
+    gone = _hack_cluster("env", "--dir", d)
+    assert gone.returncode == 1
+    assert "no plane in" in gone.stderr
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -33,7 +33,7 @@ import pytest
 
 from tests.support.peers import REPO_ROOT
 
-__all__ = ["Cluster", "ClusterError", "cluster_fixture", "running_cluster", "wait_until"]
+__all__ = ["HACK_CLUSTER", "Cluster", "ClusterError", "cluster_fixture", "running_cluster", "wait_until"]
 
 HACK_CLUSTER = REPO_ROOT / "hack" / "cluster"
 KUBECTL = REPO_ROOT / ".venv" / "bin" / "kubectl"
