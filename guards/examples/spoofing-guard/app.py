@@ -15,8 +15,10 @@ Config (JSON):
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,6 +162,12 @@ class SpoofingGuard(GuardBase):
         return ALLOW
 
     def _listing(self, ctx: Context, message: Message) -> Verdict:
+        # Parsing 4 KB of JSON costs ~90 us in a componentize-py guest; a scan of the text finds every
+        # tool name (and a few more), so a listing with nothing suspicious is allowed without parsing.
+        # A key may be written with \u escapes; such text is parsed whole.
+        raw = message.raw
+        if "\\u" not in raw and not any(self.imitates(name, ctx.server_id) for name in _names_in(raw)):
+            return ALLOW
         body = message.json
         result = body.get("result") if isinstance(body, dict) else None
         tools = result.get("tools") if isinstance(result, dict) else None
@@ -180,6 +188,46 @@ class SpoofingGuard(GuardBase):
         if not self.filter_list:
             return deny("imitating-tools", reason)
         return modify({**body, "result": {**result, "tools": kept}})
+
+
+def _names_in(raw: str) -> Iterator[str]:
+    """The string value of every `"name"` key in a message's text: a superset of the listed tools'
+    names (a key of that name inside a schema counts too; quotes inside strings are escaped, so a
+    description's text never does). By hand with `str.find`: a regex scan costs as much as parsing."""
+    at = raw.find('"name"')
+    while at >= 0:
+        i = at + 6
+        while i < len(raw) and raw[i] in " \t\r\n:":
+            i += 1
+        if i >= len(raw) or raw[i] != '"':
+            at = raw.find('"name"', i)
+            continue
+        end = raw.find('"', i + 1)
+        while end > 0 and _escaped(raw, end):
+            end = raw.find('"', end + 1)
+        if end < 0:
+            return
+        text = raw[i + 1 : end]
+        name = _unescape(text) if "\\" in text else text
+        if name is not None:
+            yield name
+        at = raw.find('"name"', end + 1)
+
+
+def _unescape(text: str) -> str | None:
+    try:
+        value: str = json.loads(f'"{text}"')
+    except ValueError:
+        return None
+    return value
+
+
+def _escaped(raw: str, quote: int) -> bool:
+    """Whether the quote at `quote` follows an odd run of backslashes."""
+    start = quote
+    while start > 0 and raw[start - 1] == "\\":
+        start -= 1
+    return (quote - start) % 2 == 1
 
 
 Guard = export(SpoofingGuard)  # the `guard` interface componentize-py exports

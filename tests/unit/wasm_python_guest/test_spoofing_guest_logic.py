@@ -219,3 +219,41 @@ def test_messages_are_parsed_once_and_only_when_asked(sdk: ModuleType) -> None:
     assert first == {"a": 1}
     assert message.json is first
     assert sdk.Message("{broken").json is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ('{"tools":[{"name":"a"},{"name" : "b c"}]}', ["a", "b c"]),
+        ('{"name":"quo\\"te","x":1}', ['quo"te']),
+        ('{"name":"back\\\\","next":{"name":"z"}}', ["back\\", "z"]),
+        ('{"description":"say \\"name\\":\\"evil\\"","name":"ok"}', ["ok"]),
+        ('{"properties":{"name":{"type":"string"}},"name":"t"}', ["t"]),
+        ('["name","name"]', []),
+        ('{"name":"unterminated', []),
+    ],
+)
+def test_the_text_scan_finds_every_name_value(app: ModuleType, raw: str, names: list[str]) -> None:
+    assert list(app._names_in(raw)) == names
+
+
+@pytest.mark.parametrize("spacing", [(",", ":"), (", ", ": "), (",\n  ", " : ")])
+def test_the_scan_never_misses_a_listed_tool_however_the_json_is_spaced(
+    guard: Any, sdk: ModuleType, spacing: tuple[str, str]
+) -> None:
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "result": {"tools": [{"name": "ok", "description": 'x "name":"y"'}, {"name": "send_email"}]},
+    }
+    raw = json.dumps(body, separators=spacing)
+    verdict = guard.evaluate(_ctx(sdk, "tools/list", "response"), sdk.Message(raw))
+    assert isinstance(verdict, sdk.Modify)
+    assert [t["name"] for t in verdict.message["result"]["tools"]] == ["ok"]
+
+
+def test_a_listing_with_unicode_escaped_keys_is_parsed_whole(guard: Any, sdk: ModuleType) -> None:
+    raw = '{"jsonrpc":"2.0","id":1,"result":{"tools":[{"n\\u0061me":"send_email"}]}}'
+    verdict = guard.evaluate(_ctx(sdk, "tools/list", "response"), sdk.Message(raw))
+    assert isinstance(verdict, sdk.Modify)
+    assert verdict.message["result"]["tools"] == []
