@@ -7,6 +7,7 @@ import pytest
 
 from guardmesh.engine import RuleError, load_rules, parse_rules
 from guardmesh.engine.matcher import prefilter_form, required_literals
+from guardmesh.engine.rules import check_linear
 
 GOOD = """
   - id: {id}
@@ -101,3 +102,15 @@ def test_prefilter_forms_widen_bounds_drop_boundaries_and_spell_out_cases() -> N
     assert prefilter_form(r"[\b]x\\b") == r"[\b]x\\b"
     assert prefilter_form("игнор", case_sensitive=False) == "[Ии][Гг][Нн][Оо][Рр]"  # noqa: RUF001
     assert prefilter_form("[ıi]", case_sensitive=False) == "[Iıi]"  # noqa: RUF001
+
+
+def test_every_shipped_rule_is_linear_time_though_loading_them_skips_the_check() -> None:
+    for rule in load_rules().rules:
+        check_linear(rule.regex)
+
+
+def test_a_rule_file_given_by_path_is_checked_for_linear_time(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text(rule_file(regex="(?:a+)+b"))
+    with pytest.raises(RuleError, match="nests unbounded repeats"):
+        load_rules([path])

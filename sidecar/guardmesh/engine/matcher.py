@@ -81,7 +81,7 @@ class HyperscanMatcher:
                     _blame(rules, exc, lambda i: self._compile_one(hs, expressions[i], flags[i]))
                 ) from None
             _store_database(hs, self._db, cache)
-            _return_freed_memory()
+            return_freed_memory()
         self._prototype = hs.Scratch(self._db)
         self._local = threading.local()  # a scratch space may serve one scan at a time
 
@@ -210,9 +210,9 @@ def _store_database(hs: Any, db: Any, path: Path | None) -> None:
         partial.replace(path)
 
 
-def _return_freed_memory() -> None:
-    """Hyperscan's compiler frees ~20 MB when done, which glibc keeps in the heap unless asked to give
-    it back; the sidecar's memory budget is 60 MB. A no-op where the C library has no malloc_trim."""
+def return_freed_memory() -> None:
+    """Hyperscan's compiler (and rule loading) frees megabytes when done, which glibc keeps in the heap
+    unless asked to give it back; the sidecar's memory budget is 60 MB. A no-op without malloc_trim."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
 

@@ -32,6 +32,11 @@ def message_text(message: Message) -> MessageText:
     return text
 
 
+def load_engine() -> None:
+    """Build the engine now (at config load) rather than on the first message, which would wait for it."""
+    default_engine()
+
+
 def scan(message: Message) -> Scan:
     """The default engine's findings in the message, memoised on its text."""
     return default_engine().scan(message_text(message))

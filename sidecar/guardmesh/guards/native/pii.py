@@ -6,7 +6,7 @@ from guardmesh.config.models import Phase
 from guardmesh.config.native import PiiSettings
 from guardmesh.engine import Finding
 from guardmesh.guards.api import ALLOW, Decision, GuardContext, Verdict, deny, modify
-from guardmesh.guards.native.content import describe, redact, scan
+from guardmesh.guards.native.content import describe, load_engine, redact, scan
 from guardmesh.guards.native.secrets import ANSWERS, REQUESTS
 from guardmesh.protocol.jsonrpc import Message
 
@@ -21,6 +21,7 @@ class PiiGuard:
     def __init__(self, settings: PiiSettings) -> None:
         self._actions = {_CATEGORY.get(k, f"pii/{k}"): a for k, a in settings.actions.items() if a != "allow"}
         self._ignore = frozenset(settings.ignore_rules)
+        load_engine()
 
     def check(self, message: Message, ctx: GuardContext) -> Verdict:
         if not self._actions:

@@ -6,7 +6,7 @@ from guardmesh.config.models import Phase
 from guardmesh.config.native import PromptInjectionSettings
 from guardmesh.engine import Scope
 from guardmesh.guards.api import ALLOW, GuardContext, Verdict, deny, modify
-from guardmesh.guards.native.content import at_least, describe, redact, scan
+from guardmesh.guards.native.content import at_least, describe, load_engine, redact, scan
 from guardmesh.protocol.jsonrpc import Message
 
 _ANSWERS: Final = frozenset({"tools/call", "resources/read", "prompts/get"})
@@ -20,6 +20,7 @@ class PromptInjectionGuard:
         self._redact = settings.action == "redact"
         self._min = settings.min_severity
         self._ignore = frozenset(settings.ignore_rules)
+        load_engine()
 
     def check(self, message: Message, ctx: GuardContext) -> Verdict:
         findings = [

@@ -5,7 +5,7 @@ from typing import Final
 from guardmesh.config.models import Phase
 from guardmesh.config.native import SecretsSettings
 from guardmesh.guards.api import ALLOW, GuardContext, Verdict, deny, modify
-from guardmesh.guards.native.content import describe, redact, scan
+from guardmesh.guards.native.content import describe, load_engine, redact, scan
 from guardmesh.protocol.jsonrpc import Message
 
 REQUESTS: Final = frozenset({"tools/call", "prompts/get"})
@@ -21,6 +21,7 @@ class SecretsGuard:
     def __init__(self, settings: SecretsSettings) -> None:
         self._redact = settings.action == "redact"
         self._ignore = frozenset(settings.ignore_rules)
+        load_engine()
 
     def check(self, message: Message, ctx: GuardContext) -> Verdict:
         findings = [f for f in scan(message).of("secrets/") if f.rule.id not in self._ignore]

@@ -21,7 +21,7 @@ from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 from guardmesh.config.models import Phase
 from guardmesh.config.native import ToolAccessSettings
 from guardmesh.guards.api import ALLOW, GuardContext, Verdict, deny, modify
-from guardmesh.guards.native.content import scan
+from guardmesh.guards.native.content import load_engine, scan
 from guardmesh.guards.native.globs import GlobSet
 from guardmesh.protocol.jsonrpc import Kind, Message
 
@@ -188,6 +188,8 @@ class ToolAccessGuard:
                 raise ValueError(f"argumentSchemas[{glob!r}] is not a valid JSON Schema")
             self._configured.append((GlobSet((glob,)), glob, validator))
         self._checks = {ARGUMENT_CHECKS[name]: name for name in settings.argument_checks}
+        if self._checks:
+            load_engine()
 
     def permits(self, tool: str) -> bool:
         return tool in self._allow and tool not in self._deny

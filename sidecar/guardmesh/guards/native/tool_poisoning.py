@@ -7,7 +7,7 @@ from guardmesh.config.models import Phase
 from guardmesh.config.native import ToolPoisoningSettings
 from guardmesh.engine import Encoding, Hidden, Scope, Segment
 from guardmesh.guards.api import ALLOW, GuardContext, Verdict, deny, modify
-from guardmesh.guards.native.content import at_least, describe, message_text, scan
+from guardmesh.guards.native.content import at_least, describe, load_engine, message_text, scan
 from guardmesh.protocol.jsonrpc import Kind, Message
 
 _LISTS: Final = {
@@ -65,6 +65,7 @@ class ToolPoisoningGuard:
         self._min = settings.min_severity
         self._ignore = frozenset(settings.ignore_rules)
         self._store = store
+        load_engine()
 
     def check(self, message: Message, ctx: GuardContext) -> Verdict:
         if message.kind is Kind.REQUEST and message.method in _CALLS:
