@@ -101,3 +101,7 @@ async def test_other_tools_work_while_a_looping_guest_is_stopped_on_every_reques
     assert "5" in str(result.content)
     assert guarded.proc.poll() is None
     assert "guard spinner timed out" in guarded.log()
+    failures = [r for r in guarded.wait_for_audit(1) if r["guard"] == "spinner"]
+    assert failures, guarded.audit()
+    assert all(r["failed"] and r["decision"] == "allow" for r in failures)  # FailOpen: logged, let through
+    assert failures[0]["reason"] == "guard timed out"
