@@ -1,5 +1,6 @@
 """The wasm runtime with the pattern guard: verdicts, config, host imports, pooling and the compiled cache."""
 
+import hashlib
 import subprocess
 import sys
 import threading
@@ -230,3 +231,31 @@ def test_a_sidecar_without_wasm_guards_never_loads_wasmtime() -> None:
     )
     result = subprocess.run([sys.executable, "-c", program], check=True, capture_output=True, text=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_remote_module_already_downloaded_is_ready_at_once(guests: Path, cache_dir: Path) -> None:
+    wasm = (guests / "pattern-guard.wasm").read_bytes()
+    sha = hashlib.sha256(wasm).hexdigest()
+    (cache_dir / "sha256").mkdir(parents=True)
+    (cache_dir / "sha256" / f"{sha}.wasm").write_bytes(wasm)
+    spec = SecurityGuardSpec.model_validate(
+        {
+            "type": "wasm",
+            "wasm": {"url": "oci://registry.invalid/guards/p:1", "sha256": sha, "config": {"blockedTools": ["x"]}},
+        }
+    )
+    g = WasmGuard(spec, cache_dir=cache_dir)  # registry.invalid never resolves: the cache must serve it
+    assert g.pool is not None
+    assert g.check(call("x"), CTX).decision is Decision.DENY
+
+
+def test_a_downloaded_module_that_refuses_its_config_refuses_the_guard(guests: Path, cache_dir: Path) -> None:
+    wasm = (guests / "pattern-guard.wasm").read_bytes()
+    sha = hashlib.sha256(wasm).hexdigest()
+    (cache_dir / "sha256").mkdir(parents=True)
+    (cache_dir / "sha256" / f"{sha}.wasm").write_bytes(wasm)
+    spec = SecurityGuardSpec.model_validate(
+        {"type": "wasm", "wasm": {"url": "oci://registry.invalid/guards/p:1", "sha256": sha, "config": {"typo": 1}}}
+    )
+    with pytest.raises(GuardBuildError, match='unknown config key "typo"'):
+        build_guard(spec, GuardResources())

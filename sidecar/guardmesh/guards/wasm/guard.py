@@ -50,7 +50,8 @@ class WasmGuard:
         self.load_error: str | None = None
         if wasm.url.startswith("file://"):
             self.pool = self._load()
-        else:
+        # A reload, or a restart with a warm cache, loads at once: no window in which the guard fails.
+        elif not (self._downloaded() and self._try_load()):
             self.load_error = "module is still loading"
             threading.Thread(target=_load_in_background, args=(weakref.ref(self),), daemon=True,
                              name=f"wasm-load-{self.name}").start()  # fmt: skip
@@ -58,6 +59,19 @@ class WasmGuard:
     @property
     def interests(self) -> Mapping[Phase, frozenset[str] | None]:
         return self._interests
+
+    def _downloaded(self) -> bool:
+        # sources.fetch serves a verified copy from here without touching the network.
+        return self._sha256 is not None and (self._cache_dir / "sha256" / f"{self._sha256}.wasm").is_file()
+
+    def _try_load(self) -> bool:
+        """Load from the download cache; a module or config that cannot work refuses the guard (ModuleError)."""
+        try:
+            self.pool = self._load()
+        except (sources.SourceError, GuestError, OSError) as exc:
+            log.warning("wasm guard %s: cached module did not load (%s); fetching again", self.name, first_line(exc))
+            return False
+        return True
 
     def _load(self) -> Pool:
         """Fetch, verify, compile, check and warm one instance; raises SourceError, ModuleError or GuestError."""
