@@ -7,11 +7,13 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from guardmesh.guards.wasm import sources
 from guardmesh.guards.wasm.sources import SourceError, fetch
 from tests.support import registry as reg
 from tests.support.peers import free_port
@@ -283,3 +285,13 @@ def test_https_server_with_an_untrusted_certificate_is_refused(
     monkeypatch.setenv("SSL_CERT_FILE", str(reg.make_tls(tmp_path / "other-ca").ca_file))
     with pytest.raises(SourceError, match="TLS certificate verification failed"):
         fetch(f"{https.base}/guard.wasm", SHA, cache_dir=cache, timeout=20, attempts=3, backoff=0.01)
+
+
+def test_plain_http_is_not_tried_for_a_registry_that_is_neither_loopback_nor_insecure(anonymous: reg.Registry) -> None:
+    # Every registry here is on loopback, so the rule is exercised one level down: the same plain-HTTP
+    # registry, with plain HTTP not allowed, is only spoken to over TLS, and that fails.
+    http = sources._Http("oci://test", deadline=time.monotonic() + 20, attempts=1, backoff=0.01, max_bytes=1 << 20)
+    registry = sources._Registry(http, anonymous.host, "guards/spoof", plain_allowed=False, creds=None)
+    with pytest.raises(SourceError, match="TLS handshake failed"):
+        registry.manifest("1")
+    assert registry.scheme == "https"
