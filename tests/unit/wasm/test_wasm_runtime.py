@@ -259,3 +259,22 @@ def test_a_downloaded_module_that_refuses_its_config_refuses_the_guard(guests: P
     )
     with pytest.raises(GuardBuildError, match='unknown config key "typo"'):
         build_guard(spec, GuardResources())
+
+
+@pytest.mark.parametrize(
+    ("pattern", "tool", "blocked"),
+    [
+        ("a?c", "abc", True),
+        ("a?c", "abbc", False),
+        ("a*b*c", "aXXbYc", True),
+        ("a*b*c", "aXXbY", False),
+        ("*", "", True),
+        ("exact", "exact", True),
+        ("exact", "exactly", False),
+        ("*_all", "delete_all", True),
+        ("ünï*", "ünïcode", True),
+    ],
+)
+def test_the_pattern_guards_globs(guard: MakeGuard, pattern: str, tool: str, blocked: bool) -> None:
+    g = guard("pattern-guard.wasm", {"blockedTools": [pattern]})
+    assert (g.check(call(tool), CTX).decision is Decision.DENY) is blocked
