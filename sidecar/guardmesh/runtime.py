@@ -6,6 +6,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Protocol
 
 from guardmesh.config import Bundle, ConfigError, Limits, default_bundle
 from guardmesh.config.bundle_set import parse_config, parse_pod_labels
@@ -14,6 +15,12 @@ from guardmesh.pipeline import Pipeline
 from guardmesh.telemetry.recorder import Telemetry
 
 log = logging.getLogger("guardmesh.config")
+
+
+class ApiSource(Protocol):
+    def healthy(self) -> bool:
+        """Whether the API delivered the config recently, so the mounted file is not needed."""
+        ...
 
 
 class Runtime:
@@ -33,6 +40,10 @@ class Runtime:
         self.config_error: str | None = None
         """Why the last reload failed; None when the file in force is the newest."""
         self._signature: tuple[int, ...] | None = None
+        self.api_source: ApiSource | None = None
+        """Set when the config is also followed through the Kubernetes API (app/configmap_watch.py)."""
+        self.api_error: str | None = None
+        """Why the API cannot be followed right now (the mounted file is in force meanwhile)."""
         text = None
         if config_path is not None:
             text = self._read()
@@ -97,7 +108,11 @@ class Runtime:
 
     def reload(self) -> bool:
         """Load the file again; on any error keep the old pipeline, log, count and report it in readiness."""
-        text = self._read()
+        return self.apply(self._read(), str(self.config_path))
+
+    def apply(self, text: bytes | None, source: str) -> bool:
+        """Put a new config in force (from the file, or from the API); on any error keep the old pipeline,
+        log, count and report it in readiness. True when the pipeline changed."""
         metrics = self.telemetry.metrics
         try:
             if text is None:
@@ -106,7 +121,7 @@ class Runtime:
             if digest == self.config_hash:
                 self.config_error = None
                 return False
-            bundle = parse_config(text, str(self.config_path), self._labels)
+            bundle = parse_config(text, source, self._labels)
             pipeline = self._build(bundle)
         except ConfigError as exc:
             self.config_error = str(exc)
@@ -130,7 +145,8 @@ class Runtime:
         async def poll() -> None:
             while True:
                 await asyncio.sleep(interval)
-                if self.changed():
+                # While the API feeds the config, the mounted copy lags behind it: reading it would step back.
+                if self.changed() and not (self.api_source is not None and self.api_source.healthy()):
                     self.reload()
 
         task = asyncio.create_task(poll())

@@ -34,4 +34,13 @@ class Admin:
             "configHash": runtime.config_hash,
             "guards": [g.name for g in runtime.pipeline.guards],
             "configError": runtime.config_error,
+            "configSource": _source(runtime),
+            "apiError": runtime.api_error,
         }
+
+
+def _source(runtime: Runtime) -> str:
+    """Where the config in force comes from: the Kubernetes API, the mounted file, or the built-in default."""
+    if runtime.api_source is not None and runtime.api_source.healthy():
+        return "api"
+    return "file" if runtime.config_path is not None else "built-in"

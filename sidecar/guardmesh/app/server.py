@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from guardmesh.app.admin import Admin
+from guardmesh.app.configmap_watch import ApiAccess, ConfigMapRef, ConfigMapWatch
 from guardmesh.config import ConfigError
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.setup import telemetry_from_env
@@ -39,6 +40,10 @@ class Settings:
     """Identity of the protected server for shared pins; defaults to the upstream URL."""
     pod_labels: Path | None = None
     """The pod's labels (downward API), which pick its entries when the config is a GuardBundleSet."""
+    configmap: ConfigMapRef | None = None
+    """Also follow this ConfigMap through the Kubernetes API (faster than the kubelet's volume sync)."""
+    api: ApiAccess | None = None
+    """How to reach the API server for `configmap`; in-cluster defaults when None."""
 
 
 @contextlib.asynccontextmanager
@@ -53,7 +58,7 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
             if settings.admin is not None:
                 servers.append(await h1.serve(Admin(runtime).handle, *settings.admin))
             addresses = [_address(sock) for server in servers for sock in server.sockets]
-            async with runtime.watching():
+            async with runtime.watching(), following(runtime, settings):
                 yield runtime, addresses
         finally:
             for server in servers:
@@ -61,6 +66,34 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
             proxy.close_streams()
             await asyncio.gather(*(server.wait_closed(grace=30) for server in servers))
             await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def following(runtime: Runtime, settings: Settings) -> AsyncIterator[None]:
+    """Follow the bundle ConfigMap through the API while the context is open, if asked to."""
+    if settings.configmap is None:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    ref = settings.configmap
+    source = f"configmap {ref.namespace}/{ref.name}"
+
+    def report(problem: str | None) -> None:
+        runtime.api_error = problem
+
+    watch = ConfigMapWatch(
+        ref,
+        settings.api or ApiAccess.in_cluster(),
+        lambda text: loop.call_soon_threadsafe(runtime.apply, text, source),
+        lambda problem: loop.call_soon_threadsafe(report, problem),
+    )
+    runtime.api_source = watch
+    watch.start()
+    try:
+        yield
+    finally:
+        runtime.api_source = None
+        await asyncio.to_thread(watch.stop)
 
 
 def upstream_pool(upstream: str) -> h1.UpstreamPool:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import uvloop
 
+from guardmesh.app.configmap_watch import SERVICE_ACCOUNT, ApiAccess, ConfigMapRef
 from guardmesh.app.server import Settings, run_forever
 from guardmesh.config import ConfigError
 
@@ -42,8 +43,43 @@ def http_parser() -> argparse.ArgumentParser:
         default=os.environ.get("GUARDMESH_POD_LABELS") or None,
         help="the pod's labels file (downward API); picks this pod's entries when --config is a GuardBundleSet",
     )
+    parser.add_argument(
+        "--config-configmap",
+        type=_configmap,
+        default=os.environ.get("GUARDMESH_CONFIGMAP") or None,
+        help="NAMESPACE/NAME[/KEY]: also follow the bundle ConfigMap through the Kubernetes API, so changes"
+        " apply in about a second rather than at the kubelet's next volume sync (key default bundle.yaml)",
+    )
+    parser.add_argument("--kube-api", type=_address, help="HOST:PORT of the API server (default: in-cluster)")
+    parser.add_argument("--kube-token-file", type=Path, help="bearer token file (default: the service account's)")
+    parser.add_argument("--kube-ca-file", type=Path, help="CA of the API server (default: the service account's)")
     _common(parser)
     return parser
+
+
+def _configmap(text: str) -> ConfigMapRef:
+    try:
+        return ConfigMapRef.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _api_access(args: argparse.Namespace) -> ApiAccess | None:
+    """API access for --config-configmap: in-cluster defaults, each part overridable by a flag."""
+    if args.config_configmap is None:
+        return None
+    if args.kube_api is not None:
+        host, port = args.kube_api
+        return ApiAccess(
+            host,
+            port,
+            args.kube_token_file or SERVICE_ACCOUNT / "token",
+            args.kube_ca_file or SERVICE_ACCOUNT / "ca.crt",
+        )
+    try:
+        return ApiAccess.in_cluster(args.kube_token_file, args.kube_ca_file)
+    except ValueError as exc:
+        raise ConfigError(f"--config-configmap: {exc}") from None
 
 
 def stdio_parser() -> argparse.ArgumentParser:
@@ -83,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             audit_log=None if args.audit_log == "none" else args.audit_log,
             server_id=args.server_id,
             pod_labels=args.pod_labels,
+            configmap=args.config_configmap,
+            api=_api_access(args),
         )
         uvloop.run(run_forever(settings))
         return 0
