@@ -9,12 +9,12 @@ from pathlib import Path
 
 import kopf
 
-from guardmesh_operator import controller, crds
+from guardmesh_operator import controller, crds, webhook_certs
 from guardmesh_operator.api import GUARD_PLURAL
 from guardmesh_operator.certs import write_serving_cert
 from guardmesh_operator.injection import InjectorSettings
 from guardmesh_operator.kube import Kube
-from guardmesh_operator.webhooks import Webhooks, tls_context
+from guardmesh_operator.webhooks import Webhooks
 
 log = logging.getLogger("guardmesh.operator")
 NATIVE_SIDECARS_SINCE = 29
@@ -29,11 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook-port", type=int, default=9443)
     run.add_argument("--webhook-cert", help="PEM certificate for the webhooks (with --webhook-key)")
     run.add_argument("--webhook-key", help="PEM private key for the webhooks")
+    run.add_argument("--manage-certs", metavar="SETTINGS", help="issue, publish and rotate the webhook certificate")
     run.add_argument("--no-webhooks", action="store_true", help="reconcile only")
     run.add_argument("--namespace", action="append", default=[], help="watch only these namespaces (repeatable)")
     run.add_argument("--liveness", default="http://0.0.0.0:8080/healthz", help="kopf liveness endpoint URL")
     run.add_argument("--image", default=InjectorSettings.image, help="image of the injected sidecar")
     run.add_argument("--native-sidecars", choices=["auto", "true", "false"], default="auto")
+    for name in ("cpu", "memory", "cpu_limit", "memory_limit"):  # sidecar resources (the chart's sidecar.resources)
+        run.add_argument(f"--sidecar-{name.replace('_', '-')}", default=getattr(InjectorSettings, name))
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     certs = sub.add_parser("certs", help="write a throwaway CA and webhook serving certificate (development)")
     certs.add_argument("--dir", type=Path, required=True)
@@ -48,19 +51,25 @@ async def _run(args: argparse.Namespace) -> None:
         native = await kube.server_minor() >= NATIVE_SIDECARS_SINCE
     else:
         native = args.native_sidecars == "true"
-    ctx = controller.Context(kube, InjectorSettings(image=args.image, native_sidecars=native, log_level=args.log_level))
+    injector = InjectorSettings(
+        image=args.image,
+        native_sidecars=native,
+        log_level=args.log_level,
+        cpu=args.sidecar_cpu,
+        memory=args.sidecar_memory,
+        cpu_limit=args.sidecar_cpu_limit or None,
+        memory_limit=args.sidecar_memory_limit,
+    )
+    ctx = controller.Context(kube, injector)
 
     async def guard_exists(namespace: str, name: str) -> bool:
         return await kube.get_custom(GUARD_PLURAL, namespace, name) is not None
 
-    runner = None
+    runner = serving = None
     if not args.no_webhooks:
-        if not (args.webhook_cert and args.webhook_key):
-            raise SystemExit("give --webhook-cert and --webhook-key, or --no-webhooks")
+        serving = await webhook_certs.serve(kube, args.manage_certs, args.webhook_cert, args.webhook_key)
         hooks = Webhooks(ctx.injector, guard_exists, lambda ns, pod, why: controller.pod_skipped(ctx, ns, pod, why))
-        runner = await hooks.start(
-            args.webhook_host, args.webhook_port, tls_context(args.webhook_cert, args.webhook_key)
-        )
+        runner = await hooks.start(args.webhook_host, args.webhook_port, serving.context)
     import guardmesh_operator.handlers  # noqa: F401 - registers the kopf handlers
 
     try:
@@ -74,6 +83,8 @@ async def _run(args: argparse.Namespace) -> None:
     finally:
         if runner is not None:
             await runner.cleanup()
+        if serving is not None:
+            await serving.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
