@@ -181,6 +181,27 @@ def main() -> None:
         )
     per_instance = (rss_kib() - before) / len(held)
 
+    # What loading the guard adds to a sidecar: a new process that starts it from the disk cache.
+    probe = (
+        "import sys, orjson\n"
+        "from pathlib import Path\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from wasm_python_guest import rss_kib, CONFIG\n"
+        "from guardmesh.guards.wasm import engine\n"
+        "from guardmesh.guards.wasm.module import Module\n"
+        "from guardmesh.guards.wasm.pool import Pool\n"
+        "engine.engine(); before = rss_kib()\n"
+        "Pool(Module('b', Path(sys.argv[2]), orjson.dumps(CONFIG).decode(), 128 << 20, 1.0, Path(sys.argv[3])))\n"
+        "print(rss_kib() - before)\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe, str(ROOT / "hack" / "bench"), str(guest), str(cache)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    loaded_kib = int(loaded.stdout.split()[-1])
+
     print()
     print(f"component size                           {guest.stat().st_size / 2**20:8.1f} MiB")
     print(f"first load (compile, no cache)           {first_compile * 1000:8.0f} ms")
@@ -188,6 +209,7 @@ def main() -> None:
     print("   (deserialize, link, instantiate, configure)")
     print(f"new instance from loaded component, p50  {statistics.median(fresh):8.1f} ms   (instantiate, configure)")
     print(f"memory per instance (RSS, {len(held)} held)        {per_instance / 1024:8.1f} MiB")
+    print(f"sidecar RSS added by loading the guard    {loaded_kib / 1024:8.1f} MiB   (compiled code and one instance)")
 
 
 if __name__ == "__main__":
