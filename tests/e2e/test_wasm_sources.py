@@ -295,3 +295,37 @@ def test_plain_http_is_not_tried_for_a_registry_that_is_neither_loopback_nor_ins
     with pytest.raises(SourceError, match="TLS handshake failed"):
         registry.manifest("1")
     assert registry.scheme == "https"
+
+
+def test_oci_index_is_resolved_to_its_wasm_manifest(anonymous: reg.Registry, module_file: Path, cache: Path) -> None:
+    import urllib.request
+
+    digest = reg.push_wasm(anonymous, "guards/indexed:plain", module_file)
+    manifest = urllib.request.Request(
+        f"http://{anonymous.host}/v2/guards/indexed/manifests/plain",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
+    with urllib.request.urlopen(manifest) as response:
+        size = len(response.read())
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": digest,
+                "size": size,
+                "platform": {"architecture": "wasm", "os": "wasip2"},
+            }
+        ],
+    }
+    put = urllib.request.Request(
+        f"http://{anonymous.host}/v2/guards/indexed/manifests/1",
+        data=json.dumps(index).encode(),
+        headers={"Content-Type": "application/vnd.oci.image.index.v1+json"},
+        method="PUT",
+    )
+    with urllib.request.urlopen(put) as response:
+        assert response.status == 201
+    path = fetch(f"oci://{anonymous.host}/guards/indexed:1", SHA, cache_dir=cache, timeout=20)
+    assert path.read_bytes() == MODULE
