@@ -18,6 +18,7 @@ import contextlib
 import datetime
 import functools
 import http.server
+import ipaddress
 import json
 import os
 import secrets
@@ -30,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import oras.client  # type: ignore[import-untyped]
 from cryptography import x509
@@ -51,6 +53,7 @@ __all__ = [
     "push_wasm",
     "registry_binary",
     "running_registry",
+    "trust",
 ]
 
 WASM_LAYER = "application/vnd.module.wasm.content.layer.v1+wasm"
@@ -122,8 +125,6 @@ def _issue(
 
 def make_tls(directory: Path) -> Tls:
     """A new CA and a server certificate for 127.0.0.1, ::1 and localhost, written as PEM files."""
-    import ipaddress
-
     directory.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = _issue("guardmesh test CA", ca_key, None, ca=True)
@@ -215,8 +216,6 @@ class TokenServer:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                from urllib.parse import parse_qs, urlsplit
-
                 if self.headers.get("Authorization") != expected:
                     outer.requests["refused"] += 1
                     self._reply(401, {"errors": [{"code": "UNAUTHORIZED"}]})
