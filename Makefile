@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 .PHONY: help deps python peers otelcol guards cluster-bins apt test lint typecheck imports unit e2e bench quality demo clean crds
 
 help:
-	@echo "make demo   - run the sidecar in front of a real MCP server and show guards at work"
+	@echo "make demo   - local control plane, operator, examples, attacks on two MCP servers and the guards at work"
 	@echo "make test   - lint, type check, import layers, unit and end-to-end tests"
 	@echo "make quality - each guard against the labelled corpora (docs/quality-results.md)"
 	@echo "make bench  - latency, CPU and memory of the sidecar against a direct baseline"
@@ -72,7 +72,7 @@ quality: deps
 bench: deps apt
 	$(PY) hack/bench/run.py
 
-demo: deps
+demo: python  # the demo builds or finds the rest itself, with progress lines
 	$(PY) hack/demo.py
 
 crds: python

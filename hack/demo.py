@@ -1,163 +1,188 @@
-"""`make demo`: real MCP servers behind the GuardMesh sidecar, a real MCP client, and what the guards did.
+"""`make demo`: GuardMesh from install to a blocked attack and its trace, on this machine.
 
-Until the operator lands, the demo runs the sidecar as a local process in front of two servers:
-the npm reference server `server-everything` and a deliberately malicious server that rug-pulls.
+1. Build or find what it needs (npm MCP peers, the OpenTelemetry Collector, the WASM pattern guard,
+   the Kubernetes binaries); all cached in ~/.cache/guardmesh, so a second run skips it.
+2. Start a real local control plane (hack/cluster, in a private temporary dir).
+3. Install GuardMesh: the CRDs and webhook configurations, the operator as a process with its
+   webhooks on loopback.
+4. `kubectl apply` examples/: guards, policies, two opted-in MCP servers, a collector. The operator
+   makes them Ready and renders the namespace's bundle; the webhook injects the sidecar into the pods.
+5. The local plane runs no containers, so each pod's sidecar runs here as a process, with the
+   arguments the webhook injected, the ConfigMap the operator rendered and the pod's labels file.
+6. A real MCP client attacks both servers through their sidecars; the table shows what each guard
+   did; traces go to a real collector, whose spans are counted.
+
+Exit status 1 if an expected block or redaction did not happen. Ctrl-C stops everything it started.
 """
 
 import asyncio
-import json
+import signal
+import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from types import FrameType
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "hack")]
 
-from mcp.client import Client  # noqa: E402
-from mcp.shared.exceptions import MCPError  # noqa: E402
+from gmdemo import attacks, examples, install, processes  # noqa: E402
+from gmdemo.console import note, step, table  # noqa: E402
 
-from tests.support import peers  # noqa: E402
+from tests.support.cluster import Cluster, running_cluster  # noqa: E402
 
-SIDECAR = str(REPO / ".venv" / "bin" / "guardmesh-sidecar")
-BUNDLE = REPO / "examples" / "bundles" / "demo.yaml"
-
-
-def step(text: str) -> None:
-    print(f"\033[1m==>\033[0m {text}", flush=True)
+NAMESPACE = "guardmesh-demo"
 
 
-def start_sidecar(stack: ExitStack, upstream: str, audit: Path) -> tuple[str, int]:
-    port, admin = peers.free_port(), peers.free_port()
-    argv = [
-        SIDECAR,
-        "--listen",
-        f"127.0.0.1:{port}",
-        "--admin-listen",
-        f"127.0.0.1:{admin}",
-        "--upstream",
-        upstream,
-        "--config",
-        str(BUNDLE),
-        "--audit-log",
-        str(audit),
-    ]
-    stack.enter_context(peers.running(argv, port=port))
-    return f"http://127.0.0.1:{port}/mcp", admin
+def build(script: str, what: str) -> Path:
+    """Run a hack/ build script with its progress on the terminal; the path it prints last."""
+    step(f"{what} (hack/{script}; cached after the first run)")
+    proc = subprocess.run(
+        ["bash", str(REPO / "hack" / script)], cwd=REPO, stdout=subprocess.PIPE, text=True, check=False
+    )
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise install.DemoError(f"hack/{script} failed with exit status {proc.returncode}")
+    return Path(lines[-1])
 
 
-Row = tuple[str, str, str]
+def prepare() -> tuple[Path, Path]:
+    """Everything the demo runs, built or found in the cache: (collector binary, pattern guard module)."""
+    build("install-peers.sh", "MCP peers: server-everything and Node 22 from npm")
+    collector = build("build-otelcol.sh", "OpenTelemetry Collector built from its Go modules")
+    guards = build("build-guards.sh", "WebAssembly guards: the Rust pattern guard")
+    step("Kubernetes binaries (hack/cluster build: etcd, kube-apiserver, controllers, KWOK)")
+    subprocess.run([str(REPO / "hack" / "cluster"), "build"], cwd=REPO, stdout=subprocess.DEVNULL, check=True)
+    return collector, guards / "pattern-guard.wasm"
 
 
-async def attempt(label: str, rows: list[Row], action: Callable[[], Awaitable[str]]) -> None:
-    try:
-        rows.append((label, "allowed", await action()))
-    except MCPError as exc:
-        rows.append((label, "BLOCKED", f"{exc.error.code}: {exc.error.message}"))
+def install_guardmesh(stack: ExitStack, cluster: Cluster, work: Path) -> None:
+    step("installing GuardMesh: CRDs (kubectl apply -f crds/), operator process, webhook configurations")
+    install.apply_crds(cluster)
+    operator = stack.enter_context(install.operator(cluster, work / "operator"))
+    note(f"operator pid {operator.proc.pid}, admission webhooks at {operator.webhook} (log: {operator.log_path.name})")
 
 
-async def drive(everything: str, rug_pull: str) -> list[Row]:
-    rows: list[Row] = []
-    async with Client(everything, mode="legacy") as client:
-        tools = [t.name for t in (await client.list_tools()).tools]
-        rows.append(
-            (
-                "server-everything: tools/list",
-                "filtered" if "get-env" not in tools else "allowed",
-                f"{len(tools)} tools; get-env present: {'get-env' in tools}",
-            )
-        )
-
-        async def echo() -> str:
-            result = await client.call_tool("echo", {"message": "hello"})
-            return str(result.content[0].text)  # type: ignore[union-attr]
-
-        async def get_env() -> str:
-            result = await client.call_tool("get-env", {})
-            return str(result.content[0].text)[:60]  # type: ignore[union-attr]
-
-        await attempt("server-everything: tools/call echo", rows, echo)
-        await attempt("server-everything: tools/call get-env", rows, get_env)
-    async with Client(rug_pull, mode="legacy") as client:
-        first = (await client.list_tools()).tools
-        rows.append(("rug-pull server: tools/list (1st)", "allowed", ", ".join(t.name for t in first)))
-
-        async def add() -> str:
-            result = await client.call_tool("add", {"a": 2, "b": 3})
-            return str(result.content[0].text)  # type: ignore[union-attr]
-
-        async def delete() -> str:
-            result = await client.call_tool("delete_all_files", {"path": "/"})
-            return str(result.content[0].text)  # type: ignore[union-attr]
-
-        await attempt("rug-pull server: tools/call add", rows, add)
-        await attempt("rug-pull server: tools/call delete_all_files", rows, delete)
-        second = (await client.list_tools()).tools
-        rows.append(
-            (
-                "rug-pull server: tools/list (2nd, changed)",
-                "filtered" if len(second) < len(first) else "allowed",
-                ", ".join(t.name for t in second) or "(no tools)",
-            )
-        )
-        await attempt("rug-pull server: tools/call add (after change)", rows, add)
-    return rows
+def apply_examples(cluster: Cluster, pattern_guard: Path) -> str:
+    """Apply examples/ and wait for the operator; the bundle it rendered."""
+    step(f"kubectl apply examples/ into namespace {NAMESPACE}")
+    for path in examples.apply_examples(cluster, NAMESPACE, pattern_guard):
+        note(path)
+    step("waiting for the operator: SecurityGuards and Policies Ready, bundle rendered")
+    examples.wait_ready(cluster, NAMESPACE, "securityguards", 9)
+    policies = examples.wait_ready(cluster, NAMESPACE, "policies", 3)
+    for line in cluster.kubectl("get", "securityguards,policies", "-n", NAMESPACE).splitlines():
+        note(line)
+    return examples.rendered_bundle(cluster, NAMESPACE, policies)
 
 
-def table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = "  ".join("-" * w for w in widths)
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)), line]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(out)
+def start_protected_servers(
+    stack: ExitStack, cluster: Cluster, work: Path, bundle: str, collector: processes.Collector
+) -> dict[str, processes.Sidecar]:
+    """Each example server and, in front of it, the sidecar its injected pod would run."""
+    sidecars = {}
+    for app in examples.SERVERS:
+        pod = examples.injected_pod(cluster, NAMESPACE, app)
+        name = pod["metadata"]["name"]
+        (work / name / "bundle").mkdir(parents=True)
+        (work / name / "pod").mkdir()
+        (work / name / "bundle" / "bundle.yaml").write_text(bundle)
+        (work / name / "pod" / "labels").write_text(examples.downward_labels(pod))
+        upstream = processes.start_server(stack, app)
+        container = examples.sidecar_container(pod)
+        sidecar = processes.start_sidecar(stack, work, pod, container, upstream, collector)
+        step(f"{app}: pod {name} was injected; its sidecar runs here in front of {upstream}")
+        note("guardmesh-sidecar " + " ".join(a for a in sidecar.argv[1:] if not a.startswith("--audit-log")))
+        sidecars[app] = sidecar
+    return sidecars
 
 
-def audit_rows(paths: list[Path]) -> list[tuple[str, ...]]:
+def report(outcomes: list[attacks.Outcome]) -> list[attacks.Outcome]:
+    """Print the table; the outcomes whose expected decisions did not all happen."""
     rows: list[tuple[str, ...]] = []
-    for path in paths:
-        for line in path.read_text().splitlines():
-            e: dict[str, Any] = json.loads(line)
-            message = f"{e['method']} {e['target'] or ''}".strip() + f" ({e['phase']})"
-            rows.append((message, e["guard"], e["decision"], e["reason"][:90]))
-    return rows
+    for o in outcomes:
+        message = f"{o.server}: {o.message}"
+        if not o.verdicts:
+            rows.append((message, "-", "allow", o.got[:70]))
+        for v in o.verdicts:
+            guard, decision = attacks.verdict(v)
+            rows.append((message, guard, decision, str(v["reason"])[:90]))
+            message = ""
+    print()
+    print(table(("message", "guard", "decision", "reason (or what the client got)"), rows))
+    print()
+    for o in outcomes:
+        if "leaks" in o.message:
+            print(f"What the agent got from lookup_customer: {o.got}")
+    return [o for o in outcomes if o.missing]
 
 
 def main() -> int:
     started = time.monotonic()
-    step("installing or finding the MCP peers (npm, cached in ~/.cache/guardmesh)")
-    everything = peers.server_everything("streamableHttp")
-    rug_port = peers.free_port()
-    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="guardmesh-demo-") as tmp:
-        step(f"starting server-everything (streamableHttp on :{everything.port}) and a rug-pull server (:{rug_port})")
-        stack.enter_context(peers.running(everything.argv, port=everything.port, env=everything.env))
-        rug_argv = [sys.executable, str(REPO / "examples" / "servers" / "rug_pull_server.py"), "--port", str(rug_port)]
-        stack.enter_context(peers.running(rug_argv, port=rug_port))
-        audits = [Path(tmp) / "audit-everything.jsonl", Path(tmp) / "audit-rug-pull.jsonl"]
-        step(f"starting one guardmesh-sidecar per server with {BUNDLE.relative_to(REPO)}")
-        assert everything.url is not None
-        url_a, admin_a = start_sidecar(stack, everything.url, audits[0])
-        url_b, _ = start_sidecar(stack, f"http://127.0.0.1:{rug_port}/mcp", audits[1])
-        step("driving the Python MCP SDK client through the sidecars")
-        rows = asyncio.run(drive(url_a, url_b))
-        time.sleep(0.3)  # the audit writer flushes off the request path
-        print()
-        print(table(("what the client did", "outcome", "what it got"), [tuple(r) for r in rows]))
-        print()
-        print("Audit log (one line per non-allow guard decision):")
-        print(table(("message", "guard", "decision", "reason"), audit_rows(audits)))
-        with urllib.request.urlopen(f"http://127.0.0.1:{admin_a}/metrics") as resp:
-            decisions = [
-                ln for ln in resp.read().decode().splitlines() if ln.startswith("guardmesh_guard_decisions_total")
-            ]
-        print()
-        print("Metrics of the server-everything sidecar (/metrics):")
-        print("\n".join(f"  {d}" for d in decisions))
-    print(f"\nDone in {time.monotonic() - started:.1f}s; every process stopped.")
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        collector_bin, pattern_guard = prepare()
+        with ExitStack() as stack:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="guardmesh-demo-")))
+            note(f"working dir {work} (removed at the end)")
+            step("starting the local control plane (hack/cluster up, private dir)")
+            cluster = stack.enter_context(running_cluster(work / "plane"))
+            note(f"kube-apiserver {cluster.server}")
+            install_guardmesh(stack, cluster, work)
+            bundle = apply_examples(cluster, pattern_guard)
+            step("starting a real OpenTelemetry Collector with examples/telemetry/collector-config.yaml")
+            collector = processes.start_collector(stack, work, collector_bin)
+            with ExitStack() as servers:
+                sidecars = start_protected_servers(servers, cluster, work, bundle, collector)
+                step("a real MCP client (Python SDK) attacks both servers through their sidecars")
+                outcomes: list[attacks.Outcome] = []
+                asyncio.run(
+                    attacks.attack_everything(sidecars["everything"].url, sidecars["everything"].audit, outcomes)
+                )
+                asyncio.run(
+                    attacks.attack_evil_weather(sidecars["evil-weather"].url, sidecars["evil-weather"].audit, outcomes)
+                )
+                step("stopping the sidecars (they flush their spans) and the servers")
+            failed = report(outcomes)
+            spans = wait_for_spans(collector)
+            print(f"Traces: OTLP/gRPC to the collector at {collector.grpc}, written to {collector.spans_file.name};")
+            print(
+                f"        it received {sum(spans.values())} spans: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(spans.items()))
+            )
+            step("stopping the collector, the operator and the control plane")
+    except KeyboardInterrupt:
+        print("\ninterrupted: every process the demo started was stopped", file=sys.stderr)
+        return 130
+    except (install.DemoError, TimeoutError, RuntimeError, subprocess.CalledProcessError) as exc:
+        print(f"\ndemo failed: {exc}", file=sys.stderr)
+        return 1
+    for o in failed:
+        print(f"EXPECTED BUT MISSING: {o.server}: {o.message}: {sorted(o.missing)} (the client got: {o.got})")
+    if failed or not spans:
+        print("demo failed: " + ("an expected guard decision did not happen" if failed else "no spans arrived"))
+        return 1
+    print(f"\nDone in {time.monotonic() - started:.0f} s; every process stopped, the plane removed.")
     return 0
+
+
+def wait_for_spans(collector: processes.Collector) -> dict[str, int]:
+    """Span counts once they stop growing (the collector batches and flushes every few hundred ms)."""
+    last: dict[str, int] = {}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = collector.spans()
+        if now and now == last:
+            return now
+        last = now
+    return last
 
 
 if __name__ == "__main__":
