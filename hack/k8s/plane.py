@@ -242,14 +242,20 @@ def running(d: Path) -> list[str]:
     return alive
 
 
+class ComponentExited(PlaneError):
+    """A component died while the plane was starting (e.g. another process took its port first)."""
+
+
 class Waiter:
     """Polls a condition, failing early (with the log tail) if a component died."""
 
-    def __init__(self, d: Path, pids: dict[str, int], argv: dict[str, list[str]], deadline: float) -> None:
-        self.d, self.pids, self.argv, self.deadline = d, pids, argv, deadline
+    def __init__(self, d: Path, pids: dict[str, int], argv: dict[str, list[str]], timeout: float) -> None:
+        self.d, self.pids, self.argv = d, pids, argv
+        self.t0 = time.monotonic()
+        self.deadline = self.t0 + timeout
 
     def elapsed(self) -> float:
-        return time.monotonic() - self.deadline + UP_TIMEOUT
+        return time.monotonic() - self.t0
 
     def check_alive(self) -> None:
         for name, pid in self.pids.items():
@@ -266,10 +272,6 @@ class Waiter:
             if time.monotonic() > self.deadline:
                 raise PlaneError(f"timed out waiting for {what}; logs in {self.d / 'logs'}")
             time.sleep(0.2)
-
-
-class ComponentExited(PlaneError):
-    """A component died while the plane was starting (e.g. another process took its port first)."""
 
 
 def up(d: Path, nodes: int, owner_pid: int | None) -> dict[str, Any]:
@@ -299,7 +301,6 @@ def up(d: Path, nodes: int, owner_pid: int | None) -> dict[str, Any]:
 
 def _start(d: Path, bins: Path, nodes: int) -> dict[str, Any]:
     """Fresh state, certificates and ports; start every component and wait until the plane is usable."""
-    t0 = time.monotonic()
     for sub in ("etcd", "pki", "pids", "run", "logs"):
         shutil.rmtree(d / sub, ignore_errors=True)
         (d / sub).mkdir(parents=True)
@@ -319,11 +320,11 @@ def _start(d: Path, bins: Path, nodes: int) -> dict[str, Any]:
     early = ("etcd", "kube-apiserver", "kwok")
     pids = {name: start(d, name, argv[name], env) for name in early}
     log(f"started {', '.join(f'{n}[{pids[n]}]' for n in early)}; logs in {d / 'logs'}")
-    wait = Waiter(d, pids, argv, time.monotonic() + UP_TIMEOUT)
+    wait = Waiter(d, pids, argv, UP_TIMEOUT)
     try:
         api = Api(server, d / "pki")
         wait.until("the API server to be ready", lambda: api.call("GET", "/readyz")[0] == 200)
-        log(f"API server ready after {time.monotonic() - t0:.1f}s")
+        log(f"API server ready ({wait.elapsed():.1f}s)")
         for name in ("kube-controller-manager", "kube-scheduler"):
             pids[name] = start(d, name, argv[name], env)
         _converge(api, wait, ports, nodes)
