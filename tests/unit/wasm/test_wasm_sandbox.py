@@ -148,3 +148,19 @@ async def test_a_trapping_guest_applies_its_failure_mode_and_the_other_guards_ke
         assert blocked.denied_by is not None
         assert blocked.denied_by.guard == "patterns"
         assert blocked.evaluations[0].decision is Decision.ALLOW
+
+
+def test_a_chatty_guest_cannot_flood_the_log(guard: MakeGuard, caplog: pytest.LogCaptureFixture) -> None:
+    from guardmesh.guards.wasm import module
+
+    g = guard("hostile-guest.wasm", {"mode": "chatty"})
+    assert g.pool is not None
+    now = [0.0]
+    g.pool.module.clock = lambda: now[0]  # a clock that moves only when the test says
+    with caplog.at_level("INFO", logger="guardmesh.guards.wasm"):
+        assert g.check(call(), CTX).decision is Decision.ALLOW
+        now[0] += 1.0  # a second later the budget has LOG_RATE lines again, and the drop is reported
+        g.check(call(), CTX)
+    lines = [r for r in caplog.records if "line " in r.getMessage()]
+    assert len(lines) == module.LOG_BURST + module.LOG_RATE
+    assert "guard hostile-guest.wasm: 900 log lines dropped" in caplog.text

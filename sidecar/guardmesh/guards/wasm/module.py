@@ -21,6 +21,8 @@ _COMPONENT = b"\x00asm\x0d\x00\x01\x00"
 _OURS = re.compile(rf"^{re.escape(PACKAGE)}/(?P<iface>[\w-]+)@(?P<version>[\w.+-]+)$")
 _LOG_LIMIT = 2000
 """Longest guest log line kept, so a chatty guest cannot flood the sidecar's log."""
+LOG_RATE, LOG_BURST = 20.0, 100.0
+"""Guest log lines per second a module may write, and the burst; the rest are dropped and counted."""
 CONFIGURE_SECONDS = 1.0
 """Least time `configure` gets, whatever the guard's per-call timeout: parsing config may build matchers."""
 
@@ -164,6 +166,10 @@ class Module:
         trapping = check_contract(self.component, self.engine)
         if trapping:
             log.info("guard %s: %d non-contract imports (WASI) will trap if called", name, len(trapping))
+        self.clock = time.monotonic
+        self._log_tokens, self._log_at = LOG_BURST, self.clock()
+        self.logs_dropped = 0
+        """Guest log lines dropped since the last one written."""
         self.linker = wc.Linker(self.engine)
         with self.linker.root() as root, root.add_instance(HOST_IMPORT) as host:
             host.add_func("log", self._log)
@@ -191,6 +197,16 @@ class Module:
             raise GuestError(f"cannot instantiate: {first_line(exc)}") from None
 
     def _log(self, _store: object, level: str, message: str) -> None:
+        now = self.clock()
+        self._log_tokens = min(LOG_BURST, self._log_tokens + max(0.0, now - self._log_at) * LOG_RATE)
+        self._log_at = now
+        if self._log_tokens < 1:
+            self.logs_dropped += 1
+            return
+        self._log_tokens -= 1
+        if self.logs_dropped:
+            log.warning("guard %s: %d log lines dropped (over %d a second)", self.name, self.logs_dropped, LOG_RATE)
+            self.logs_dropped = 0
         py_level = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}.get(level, logging.ERROR)
         log.log(py_level, "guard %s: %s", self.name, message[:_LOG_LIMIT])
 

@@ -48,6 +48,12 @@ impl Guard for Hostile {
                 guardmesh_guard::log::info("host functions reached");
                 deny("host", format!("time={} config={}", guardmesh_guard::now_ms(), guardmesh_guard::config_text()))
             }
+            "chatty" => {
+                for i in 0..1000 {
+                    guardmesh_guard::log::info(&format!("line {i}"));
+                }
+                Verdict::Allow
+            }
             "file" => outcome("reading /etc/hostname", std::fs::read("/etc/hostname")),
             "env" => {
                 let vars: Vec<(String, String)> = std::env::vars().collect();
