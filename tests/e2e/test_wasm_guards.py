@@ -3,11 +3,16 @@ server-everything, driven by the Python SDK's client; beside it, a guest that ne
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.guests import HERE as GUESTS_SRC
 from tests.guests import built
 from tests.support import peers
 from tests.support.sidecar import Sidecar, running_sidecar, write_bundle
@@ -105,3 +110,42 @@ async def test_other_tools_work_while_a_looping_guest_is_stopped_on_every_reques
     assert failures, guarded.audit()
     assert all(r["failed"] and r["decision"] == "allow" for r in failures)  # FailOpen: logged, let through
     assert failures[0]["reason"] == "guard timed out"
+
+
+def _patterns(module: Path, blocked: list[str]) -> list[dict[str, Any]]:
+    spec = {"type": "wasm", "wasm": {"url": module.as_uri(), "config": {"blockedTools": blocked}}}
+    return [{"name": "patterns", "spec": spec}]
+
+
+def _ready_when(sidecar: Sidecar, broken: bool) -> dict[str, Any]:
+    deadline = time.monotonic() + 10.0
+    while True:
+        state: dict[str, Any] = json.loads(sidecar.get_admin("/readyz"))
+        if (state["configError"] is not None) is broken or time.monotonic() > deadline:
+            return state
+        time.sleep(0.05)
+
+
+async def test_a_component_of_another_contract_version_is_refused_on_reload_and_the_old_guard_stays(
+    everything: peers.ServerCommand, tmp_path: Path
+) -> None:
+    import wasmtime
+    from mcp.shared.exceptions import MCPError
+
+    assert everything.url is not None
+    other = tmp_path / "other-version.wasm"
+    other.write_bytes(wasmtime.wat2wasm((GUESTS_SRC / "other-version.wat").read_text()))
+    pattern = built() / "pattern-guard.wasm"
+    bundle = write_bundle(tmp_path / "bundle.yaml", _patterns(pattern, ["echo"]))
+    env = {"GUARDMESH_WASM_CACHE": str(tmp_path / "wasm-cache")}
+    with running_sidecar(everything.url, config=bundle, env=env) as sidecar:
+        write_bundle(bundle, _patterns(other, ["echo"]))
+        state = await asyncio.to_thread(_ready_when, sidecar, True)
+        assert "implements guardmesh:guard@0.2.0" in str(state["configError"]), state
+        assert isinstance(await _call(sidecar.url, "echo", {"message": "x"}), MCPError), "the old guard must stay"
+
+        write_bundle(bundle, _patterns(pattern, ["get-sum"]))
+        state = await asyncio.to_thread(_ready_when, sidecar, False)
+        assert state["configError"] is None
+        assert not isinstance(await _call(sidecar.url, "echo", {"message": "x"}), Exception)
+        assert isinstance(await _call(sidecar.url, "get-sum", {"a": 1, "b": 2}), MCPError)
