@@ -5,6 +5,10 @@ wasmtime-py's generic `Func.__call__` inspects the function's types anew on ever
 C API takes values by field and case *name*, so with the names known up front the same call costs
 a few µs. `check_signature` compares the guest's real types with the contract once, at load, and
 wasmtime type-checks every value at the call as well, so a mismatch is an error, never corruption.
+
+It uses wasmtime-py's `_ffi` bindings and `Func._func`, which are not public: wasmtime is pinned
+(50.0.1) and tests/unit/wasm exercises every path here (allow, deny, modify, traps, no leaks), so
+an upgrade that moves them fails there first.
 """
 
 import ctypes
