@@ -7,7 +7,7 @@ a few µs. `check_signature` compares the guest's real types with the contract o
 wasmtime type-checks every value at the call as well, so a mismatch is an error, never corruption.
 
 It uses wasmtime-py's `_ffi` bindings and `Func._func`, which are not public: wasmtime is pinned
-(50.0.1) and tests/unit/wasm exercises every path here (allow, deny, modify, traps, no leaks), so
+(50.0.1) and tests/unit/wasm exercises every path here (allow, deny, modify, traps, bad verdicts), so
 an upgrade that moves them fails there first.
 """
 
