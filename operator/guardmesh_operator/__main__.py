@@ -14,7 +14,7 @@ from guardmesh_operator.api import GUARD_PLURAL
 from guardmesh_operator.certs import write_serving_cert
 from guardmesh_operator.injection import InjectorSettings
 from guardmesh_operator.kube import Kube
-from guardmesh_operator.webhooks import Webhooks
+from guardmesh_operator.webhooks import ServerThread, Webhooks
 
 log = logging.getLogger("guardmesh.operator")
 NATIVE_SIDECARS_SINCE = 29
@@ -65,11 +65,13 @@ async def _run(args: argparse.Namespace) -> None:
     async def guard_exists(namespace: str, name: str) -> bool:
         return await kube.get_custom(GUARD_PLURAL, namespace, name) is not None
 
-    runner = serving = None
+    server = serving = None
     if not args.no_webhooks:
         serving = await webhook_certs.serve(kube, args.manage_certs, args.webhook_cert, args.webhook_key)
         hooks = Webhooks(ctx.injector, guard_exists, lambda ns, pod, why: controller.pod_skipped(ctx, ns, pod, why))
-        runner = await hooks.start(args.webhook_host, args.webhook_port, serving.context)
+        tls = serving.context
+        server = ServerThread(hooks, args.webhook_host, args.webhook_port, tls)
+        server.start()
     import guardmesh_operator.handlers  # noqa: F401 - registers the kopf handlers
 
     try:
@@ -81,8 +83,8 @@ async def _run(args: argparse.Namespace) -> None:
             memo=kopf.Memo(ctx=ctx),
         )
     finally:
-        if runner is not None:
-            await runner.cleanup()
+        if server is not None:
+            await asyncio.to_thread(server.stop)
         if serving is not None:
             await serving.stop()
 

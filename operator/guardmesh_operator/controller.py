@@ -9,7 +9,7 @@ from typing import Any
 
 from guardmesh_operator.api import GUARD_PLURAL, POLICY_PLURAL
 from guardmesh_operator.injection import InjectorSettings
-from guardmesh_operator.kube import Kube
+from guardmesh_operator.kube import Kube, NamespaceTerminating
 from guardmesh_operator.reconcile import NamespacePlan, injected_ports, network_policy, plan_namespace
 from guardmesh_operator.status import as_patch
 
@@ -47,7 +47,10 @@ async def reconcile_namespace(ctx: Context, namespace: str) -> tuple[NamespacePl
             ctx.kube.list_pods(namespace),
         )
         plan = plan_namespace(namespace, guards, policies, pods)
-        changed = await ctx.kube.apply_configmap(namespace, plan.configmap)
+        try:
+            changed = await ctx.kube.apply_configmap(namespace, plan.configmap)
+        except NamespaceTerminating:
+            changed = False  # its pods and bundle go with it; the finalizers only need to let go
         ctx.bundles[namespace] = plan.compiled.hash
         ctx.last_reconcile[namespace] = time.monotonic()
         await _statuses(ctx, namespace, GUARD_PLURAL, guards, {k: as_patch(v) for k, v in plan.guards.items()})
@@ -85,7 +88,10 @@ async def ensure_network_policy(ctx: Context, pod: Mapping[str, Any]) -> None:
     if key in ctx.network_policies:
         return
     owner = await _workload_owner(ctx, namespace, meta)
-    await ctx.kube.apply_network_policy(namespace, network_policy(namespace, work, [listen, admin], owner))
+    try:
+        await ctx.kube.apply_network_policy(namespace, network_policy(namespace, work, [listen, admin], owner))
+    except NamespaceTerminating:
+        return
     ctx.network_policies.add(key)
     log.info("namespace %s: NetworkPolicy guardmesh-%s admits ports %d and %d only", namespace, work, listen, admin)
 

@@ -7,6 +7,7 @@ import kopf
 
 from guardmesh_operator import controller
 from guardmesh_operator.api import GROUP, GUARD_PLURAL, POLICY_PLURAL, VERSION, WORKLOAD
+from guardmesh_operator.kube import KubeError
 from guardmesh_operator.reconcile import NamespacePlan
 
 COUNT_INTERVAL = 15.0
@@ -28,11 +29,21 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.networking.request_timeout = 30
     settings.posting.level = logging.WARNING  # handler chatter stays in the log; Events are for people
     settings.execution.max_workers = 4
+    # Only injected pods matter here; filter them on the server, not after decoding every pod in the cluster.
+    settings.watching.label_selectors["pods"] = WORKLOAD
 
 
 def _ctx(memo: Any) -> controller.Context:
     ctx: controller.Context = memo["ctx"]
     return ctx
+
+
+async def _reconcile(memo: Any, namespace: str | None) -> tuple[NamespacePlan, bool]:
+    """Reconcile the namespace; an API failure is temporary to kopf, which retries the handler."""
+    try:
+        return await controller.reconcile_namespace(_ctx(memo), namespace or "")
+    except KubeError as exc:
+        raise kopf.TemporaryError(f"namespace {namespace}: {exc}", delay=5) from None
 
 
 def _report(body: kopf.Body, plan: NamespacePlan, changed: bool, plural: str) -> None:
@@ -55,31 +66,34 @@ def _report(body: kopf.Body, plan: NamespacePlan, changed: bool, plural: str) ->
 @kopf.on.create(GROUP, VERSION, GUARD_PLURAL)
 @kopf.on.update(GROUP, VERSION, GUARD_PLURAL)
 async def guard_changed(body: kopf.Body, namespace: str | None, memo: Any, **_: Any) -> None:
-    plan, changed = await controller.reconcile_namespace(_ctx(memo), namespace or "")
+    plan, changed = await _reconcile(memo, namespace)
     _report(body, plan, changed, GUARD_PLURAL)
 
 
 @kopf.on.delete(GROUP, VERSION, GUARD_PLURAL)
 async def guard_deleted(namespace: str | None, memo: Any, **_: Any) -> None:
-    await controller.reconcile_namespace(_ctx(memo), namespace or "")
+    await _reconcile(memo, namespace)
 
 
 @kopf.on.resume(GROUP, VERSION, POLICY_PLURAL)
 @kopf.on.create(GROUP, VERSION, POLICY_PLURAL)
 @kopf.on.update(GROUP, VERSION, POLICY_PLURAL)
 async def policy_changed(body: kopf.Body, namespace: str | None, memo: Any, **_: Any) -> None:
-    plan, changed = await controller.reconcile_namespace(_ctx(memo), namespace or "")
+    plan, changed = await _reconcile(memo, namespace)
     _report(body, plan, changed, POLICY_PLURAL)
 
 
 @kopf.on.delete(GROUP, VERSION, POLICY_PLURAL)
 async def policy_deleted(namespace: str | None, memo: Any, **_: Any) -> None:
-    await controller.reconcile_namespace(_ctx(memo), namespace or "")
+    await _reconcile(memo, namespace)
 
 
 @kopf.timer(GROUP, VERSION, POLICY_PLURAL, interval=COUNT_INTERVAL, initial_delay=COUNT_INTERVAL)
 async def policy_counts(namespace: str | None, memo: Any, **_: Any) -> None:
-    await controller.refresh_if_idle(_ctx(memo), namespace or "", COUNT_INTERVAL / 2)
+    try:
+        await controller.refresh_if_idle(_ctx(memo), namespace or "", COUNT_INTERVAL / 2)
+    except KubeError as exc:
+        raise kopf.TemporaryError(f"namespace {namespace}: {exc}", delay=5) from None
 
 
 @kopf.on.event("", "v1", "pods", labels={WORKLOAD: kopf.PRESENT})
@@ -87,7 +101,10 @@ async def injected_pod(event: kopf.RawEvent, body: kopf.Body, namespace: str | N
     ctx = _ctx(memo)
     if event.get("type") == "DELETED":
         return
-    await controller.ensure_network_policy(ctx, body)
+    try:
+        await controller.ensure_network_policy(ctx, body)
+    except KubeError as exc:
+        raise kopf.TemporaryError(f"NetworkPolicy for {body['metadata'].get('name')}: {exc}", delay=5) from None
     if namespace and namespace not in ctx.bundles:
         # The pod mounts the namespace's bundle: make sure it exists, even before any Policy does.
-        await controller.reconcile_namespace(ctx, namespace)
+        await _reconcile(memo, namespace)

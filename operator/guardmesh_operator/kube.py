@@ -5,6 +5,7 @@ webhooks) never blocks on the network.
 """
 
 import asyncio
+import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -18,6 +19,28 @@ from guardmesh_operator.api import GROUP, VERSION
 
 log = logging.getLogger("guardmesh.operator.kube")
 T = TypeVar("T")
+
+
+class KubeError(RuntimeError):
+    """A failed API call: its HTTP status and the server's reason, without the client's internals."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status, self.reason = status, reason
+
+
+class NamespaceTerminating(KubeError):
+    """Nothing can be created in a namespace that is being deleted; there is nothing left to reconcile either."""
+
+
+def _error(exc: ApiException) -> KubeError:
+    try:
+        body = json.loads(exc.body or "{}")
+    except ValueError:
+        body = {}
+    causes = [c.get("reason") for c in (body.get("details") or {}).get("causes") or []]
+    kind = NamespaceTerminating if "NamespaceTerminating" in causes else KubeError
+    return kind(exc.status or 0, str(body.get("reason") or exc.reason), str(body.get("message") or exc.reason))
 
 
 class Kube:
@@ -41,7 +64,10 @@ class Kube:
         return self.api.sanitize_for_serialization(obj)  # type: ignore[no-untyped-call]
 
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(partial(fn, *args, **kwargs))
+        try:
+            return await asyncio.to_thread(partial(fn, *args, **kwargs))
+        except ApiException as exc:
+            raise _error(exc) from None
 
     async def server_minor(self) -> int:
         """The API server's minor version (36 for 1.36.x)."""
@@ -58,7 +84,7 @@ class Kube:
             found: dict[str, Any] = await self._call(
                 self.custom.get_namespaced_custom_object, GROUP, VERSION, namespace, plural, name
             )
-        except ApiException as exc:
+        except KubeError as exc:
             if exc.status == 404:
                 return None
             raise
@@ -75,7 +101,7 @@ class Kube:
                 name,
                 {"status": dict(status)},
             )
-        except ApiException as exc:
+        except KubeError as exc:
             if exc.status != 404:  # deleted meanwhile: nothing to report on
                 raise
 
@@ -89,7 +115,7 @@ class Kube:
         name = body["metadata"]["name"]
         try:
             current = await self._call(self.core.read_namespaced_config_map, name, namespace)
-        except ApiException as exc:
+        except KubeError as exc:
             if exc.status != 404:
                 raise
             await self._call(self.core.create_namespaced_config_map, namespace, body)
@@ -110,7 +136,7 @@ class Kube:
         name = body["metadata"]["name"]
         try:
             await self._call(self.networking.create_namespaced_network_policy, namespace, body)
-        except ApiException as exc:
+        except KubeError as exc:
             if exc.status != 409:
                 raise
             await self._call(self.networking.patch_namespaced_network_policy, name, namespace, body)
@@ -121,7 +147,7 @@ class Kube:
             return None
         try:
             rs = await self._call(self.apps.read_namespaced_replica_set, name, namespace)
-        except ApiException as exc:
+        except KubeError as exc:
             if exc.status == 404:
                 return None
             raise
@@ -149,5 +175,5 @@ class Kube:
         }
         try:
             await self._call(self.core.create_namespaced_event, namespace, body)
-        except ApiException as exc:
-            log.warning("cannot record event %s on %s: %s", reason, regarding.get("name"), exc.reason)
+        except KubeError as exc:
+            log.warning("cannot record event %s on %s: %s", reason, regarding.get("name"), exc)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.operator.conftest import Operator
+from tests.e2e.operator.process import Operator
 from tests.support.cluster import Cluster, ClusterError, wait_until
 from tests.support.peers import REPO_ROOT
 

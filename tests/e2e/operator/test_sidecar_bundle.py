@@ -17,8 +17,8 @@ import pytest
 from mcp.client import Client
 from mcp.shared.exceptions import MCPError
 
-from tests.e2e.operator.conftest import Operator
 from tests.e2e.operator.kubelet import ConfigMapMirror
+from tests.e2e.operator.process import Operator
 from tests.support.cluster import Cluster, wait_until
 from tests.support.peers import REPO_ROOT
 from tests.support.sidecar import Sidecar, running_sidecar

@@ -27,7 +27,8 @@ def mutating(name: str, base: str, ca: bytes) -> dict[str, Any]:
         "sideEffects": "NoneOnDryRun",
         "failurePolicy": "Fail",
         "timeoutSeconds": 5,
-        "reinvocationPolicy": "IfNeeded",
+        # Nothing after the injector needs it to run again; injection is idempotent, so IfNeeded would be safe too.
+        "reinvocationPolicy": "Never",
         "rules": POD_RULES,
     }
     annotated = (
