@@ -117,6 +117,9 @@ def _load_in_background(ref: "weakref.ReferenceType[WasmGuard]") -> None:
             return
         except (sources.SourceError, ModuleError, GuestError, OSError) as exc:
             guard.load_error = first_line(exc)
+            permanent = isinstance(exc, ModuleError | GuestError)
+            if permanent or (isinstance(exc, sources.SourceError) and not exc.temporary):
+                pause = RETRY_CAP  # a sha mismatch, a 404 or a bad module only changes if someone fixes it
             log.warning("wasm guard %s not loaded, retrying in %.0fs: %s", guard.name, pause, guard.load_error)
         del guard  # hold no reference while sleeping, so a replaced guard can go
         time.sleep(pause)
