@@ -93,6 +93,16 @@ def test_decisions_and_message_outcomes_are_counted(metrics: Metrics) -> None:
     assert metrics.registry.get_sample_value(names.METRIC_MESSAGES, outcome_labels) == 1
 
 
+def test_a_guard_that_failed_is_counted_apart_whatever_its_failure_mode_decided(metrics: Metrics) -> None:
+    telemetry = Telemetry(metrics, AuditLog(None, metrics), None)
+    outcome = Outcome(tool_call())
+    outcome.evaluations = [evaluation("open", Decision.ALLOW, failed=True), evaluation("fine", Decision.ALLOW)]
+    telemetry.guards(None, outcome.message, outcome, CTX)
+    failures = names.METRIC_GUARD_FAILURES
+    assert metrics.registry.get_sample_value(failures, {"guard": "open", "kind": "tool-access"}) == 1
+    assert metrics.registry.get_sample_value(failures, {"guard": "fine", "kind": "tool-access"}) is None
+
+
 def test_unknown_methods_share_one_metric_label(metrics: Metrics) -> None:
     telemetry = Telemetry(metrics, AuditLog(None, metrics), None)
     for n in range(3):

@@ -44,6 +44,12 @@ class Metrics:
             buckets=_GUARD_BUCKETS,
             registry=r,
         )
+        self.guard_failures = Counter(
+            names.METRIC_GUARD_FAILURES,
+            "Guard evaluations that raised, trapped or timed out (their failure mode decided), by guard and kind",
+            ["guard", "kind"],
+            registry=r,
+        )
         self.reloads = Counter(names.METRIC_RELOADS, "Config reloads, by result", ["result"], registry=r)
         self.rejected = Counter(
             names.METRIC_REJECTED, "Inputs refused before any guard ran, by reason", ["reason"], registry=r

@@ -62,6 +62,8 @@ class Telemetry:
         """Record every guard evaluation: metrics always, a span event when tracing, audit when not allow."""
         for ev in outcome.evaluations:
             self.metrics.count_decision(ev.guard, ev.kind, ev.decision.value, ev.enforced, ev.seconds)
+            if ev.failed:
+                self.metrics.guard_failures.labels(ev.guard, ev.kind).inc()
             if span is not None:
                 span.add_event(
                     names.GUARD_EVENT,
