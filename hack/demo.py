@@ -59,10 +59,24 @@ def prepare() -> tuple[Path, Path]:
 
 
 def install_guardmesh(stack: ExitStack, cluster: Cluster, work: Path) -> None:
-    step("installing GuardMesh: CRDs (kubectl apply -f crds/), operator process, webhook configurations")
-    install.apply_crds(cluster)
-    operator = stack.enter_context(install.operator(cluster, work / "operator"))
-    note(f"operator pid {operator.proc.pid}, admission webhooks at {operator.webhook} (log: {operator.log_path.name})")
+    """The chart with values for a local plane, and the operator as a process; without a usable chart,
+    the CRDs and webhook configurations are applied directly (and the output says so)."""
+    where = install.endpoint(work / "operator")
+    chart = install.CHART / "values-local.yaml"
+    via_chart = chart.exists()
+    if via_chart:
+        step(f"helm install guardmesh {chart.parent.relative_to(REPO)} -f values-local.yaml (webhooks at {where.url})")
+        try:
+            install.helm_install(cluster, where)
+        except install.DemoError as exc:
+            via_chart = False
+            note(f"{exc}")
+    if not via_chart:
+        step("NOT using the Helm chart: kubectl apply -f crds/, webhook configurations from the demo")
+        install.apply_crds(cluster)
+    step("starting the operator as a process (python -m guardmesh_operator run), webhooks on loopback")
+    operator = stack.enter_context(install.operator(cluster, work / "operator", where, register_webhooks=not via_chart))
+    note(f"operator pid {operator.proc.pid}, admission webhooks at {operator.webhook} (log: {operator.log_path})")
 
 
 def apply_examples(cluster: Cluster, pattern_guard: Path) -> str:

@@ -4,6 +4,7 @@ The operator runs on this machine (the local plane has no kubelet to run its pod
 webhooks on loopback HTTPS; the API server calls them by URL with the throwaway CA in `caBundle`.
 """
 
+import base64
 import contextlib
 import json
 import ssl
@@ -16,11 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from guardmesh_operator.certs import write_serving_cert
+from guardmesh_operator.certs import ServingCert, write_serving_cert
 from tests.e2e.operator.webhook_config import mutating, validating
 from tests.support.cluster import Cluster
 from tests.support.peers import REPO_ROOT, free_port
 
+CHART = REPO_ROOT / "charts" / "guardmesh"
 CRD_NAMES = ("crd/securityguards.guardmesh.dev", "crd/policies.guardmesh.dev")
 WEBHOOK_NAMES = ("guardmesh-demo-inject", "guardmesh-demo-validate")
 
@@ -60,11 +62,61 @@ def apply_crds(cluster: Cluster) -> None:
     cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", *CRD_NAMES)
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the operator's webhooks will listen, and the throwaway certificate they serve."""
+
+    port: int
+    certs: ServingCert
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+
+def endpoint(work: Path) -> Endpoint:
+    return Endpoint(free_port(), write_serving_cert(work / "certs", ["127.0.0.1"]))
+
+
+def helm_install(cluster: Cluster, where: Endpoint) -> str:
+    """`helm install` the chart with values for the local plane: CRDs, RBAC, webhook configurations, no operator pod."""
+    ca = base64.b64encode(where.certs.ca.read_bytes()).decode()
+    out = subprocess.run(
+        [
+            "helm",
+            "install",
+            "guardmesh",
+            str(CHART),
+            "--namespace=guardmesh-system",
+            "--create-namespace",
+            f"--values={CHART / 'values-local.yaml'}",
+            f"--set=webhook.url={where.url}",
+            f"--set=webhook.caBundle={ca}",
+            "--wait",
+            "--timeout=120s",
+        ],
+        env=cluster.env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+    if out.returncode != 0:
+        raise DemoError(f"helm install failed: {(out.stderr or out.stdout).strip()[-2000:]}")
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", *CRD_NAMES)
+    return out.stdout
+
+
 @contextlib.contextmanager
-def operator(cluster: Cluster, work: Path, *, register_webhooks: bool = True) -> Iterator[OperatorProcess]:
-    """`python -m guardmesh_operator run` with webhooks on 127.0.0.1, registered at the API server; stopped on exit."""
-    certs = write_serving_cert(work / "certs", ["127.0.0.1"])
-    port, live = free_port(), free_port()
+def operator(
+    cluster: Cluster, work: Path, where: Endpoint | None = None, *, register_webhooks: bool = True
+) -> Iterator[OperatorProcess]:
+    """`python -m guardmesh_operator run` with webhooks on 127.0.0.1; stopped on exit.
+
+    With register_webhooks, the webhook configurations are created here (and deleted on exit); otherwise
+    they are the chart's."""
+    where = where or endpoint(work)
+    certs, port, live = where.certs, where.port, free_port()
     log_path = work / "operator.log"
     argv = [
         sys.executable,
