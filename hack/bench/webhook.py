@@ -173,6 +173,8 @@ def propagation(cluster: Cluster, changes: int, work: Path) -> dict[str, Any]:
         return value
 
     wait_until("the first bundle", hash_now, timeout=60)
+    # The API client rather than kubectl, so the figures leave out a CLI's start-up (about 0.1 s here).
+    custom = client.CustomObjectsApi(config.new_client_from_config(config_file=str(cluster.kubeconfig)))  # type: ignore[no-untyped-call]
     writes: list[float] = []
     labels = work / "labels"
     labels.write_text('app="everything"\n')
@@ -196,9 +198,11 @@ def propagation(cluster: Cluster, changes: int, work: Path) -> dict[str, Any]:
 
             for change in range(changes):
                 before_hash, before_writes = sidecar_hash(), len(writes)
-                patch = json.dumps({"spec": {"native": {"deny": ["*delete*", "get-env", f"tool-{change}"]}}})
+                patch = {"spec": {"native": {"deny": ["*delete*", "get-env", f"tool-{change}"]}}}
                 start = time.monotonic()
-                cluster.kubectl("patch", "sg", "no-dangerous-tools", "-n", namespace, "--type=merge", "-p", patch)
+                custom.patch_namespaced_custom_object(
+                    "guardmesh.dev", "v1alpha1", namespace, "securityguards", "no-dangerous-tools", patch
+                )
                 wait_until("the ConfigMap write", partial(_grew, writes, before_writes), timeout=60, interval=0.005)
                 written = writes[-1]
                 wait_until(
