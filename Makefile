@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 VENV_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3.11)
 PYTEST_ARGS ?=
 
-.PHONY: help deps python peers otelcol guards cluster-bins apt test lint typecheck imports unit e2e bench quality demo clean crds
+.PHONY: help deps python peers otelcol guards cluster-bins apt test lint typecheck imports unit e2e bench quality demo clean crds chart-values
 
 help:
 	@echo "make demo   - local control plane, operator, examples, attacks on two MCP servers and the guards at work"
@@ -77,6 +77,10 @@ demo: python  # the demo builds or finds the rest itself, with progress lines
 
 crds: python
 	$(PY) -m guardmesh_operator.crds --write
+
+# charts/guardmesh/values.schema.json and the values table of docs/chart.md, from the comments in values.yaml.
+chart-values: python
+	$(PY) hack/chart-values.py --write
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache
