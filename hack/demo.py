@@ -87,7 +87,7 @@ def apply_examples(cluster: Cluster, pattern_guard: Path) -> str:
     step("waiting for the operator: SecurityGuards and Policies Ready, bundle rendered")
     examples.wait_ready(cluster, NAMESPACE, "securityguards", 9)
     policies = examples.wait_ready(cluster, NAMESPACE, "policies", 3)
-    for line in cluster.kubectl("get", "securityguards,policies", "-n", NAMESPACE).splitlines():
+    for line in cluster.kubectl("get", "securityguards", "-n", NAMESPACE).splitlines():
         note(line)
     return examples.rendered_bundle(cluster, NAMESPACE, policies)
 
@@ -154,6 +154,8 @@ def main() -> int:
             collector = processes.start_collector(stack, work, collector_bin)
             with ExitStack() as servers:
                 sidecars = start_protected_servers(servers, cluster, work, bundle, collector)
+                for line in cluster.kubectl("get", "policies", "-n", NAMESPACE).splitlines():
+                    note(line)
                 step("a real MCP client (Python SDK) attacks both servers through their sidecars")
                 outcomes: list[attacks.Outcome] = []
                 asyncio.run(

@@ -39,7 +39,11 @@ class Outcome:
 
     @property
     def missing(self) -> set[tuple[str, str]]:
-        return self.expected - {verdict(v) for v in self.verdicts}
+        """Expected decisions that did not happen; an expected deny also needs the client to have got the error."""
+        missing = self.expected - {verdict(v) for v in self.verdicts}
+        if any(d == "deny" for _, d in self.expected) and not self.got.startswith(f"error {GUARD_DENIED}:"):
+            missing |= {(g, d) for g, d in self.expected if d == "deny"}
+        return missing
 
 
 class AuditTail:
