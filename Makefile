@@ -77,6 +77,7 @@ demo: python  # the demo builds or finds the rest itself, with progress lines
 
 crds: python
 	$(PY) -m guardmesh_operator.crds --write
+	$(PY) hack/gen_crd_docs.py --write
 
 # charts/guardmesh/values.schema.json and the values table of docs/chart.md, from the comments in values.yaml.
 chart-values: python
