@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import ipaddress
 import logging
+import shutil
 import ssl
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -152,8 +153,8 @@ def issue(hosts: Sequence[str], now: datetime.datetime, days: int, previous_bund
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
-    kept = [c for c in _certs(previous_bundle) if c.not_valid_after_utc > now]
-    bundle = b"".join([_pem(ca), *(_pem(c) for c in kept)])
+    kept = {_pem(c): None for c in _certs(previous_bundle) if c.not_valid_after_utc > now}
+    bundle = b"".join([_pem(ca), *kept])
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -286,8 +287,8 @@ class Serving:
     or without a server name), so a reload is one reference swap, safe while another thread serves.
     """
 
-    def __init__(self, cert: Path, key: Path) -> None:
-        self.cert, self.key = cert, key
+    def __init__(self, cert: Path, key: Path, owned_dir: Path | None = None) -> None:
+        self.cert, self.key, self.owned_dir = cert, key, owned_dir
         self.current = tls_context(str(cert), str(key))
         self.context = tls_context(str(cert), str(key))
         self.context.sni_callback = self._pick
@@ -316,6 +317,8 @@ class Serving:
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
+        if self.owned_dir is not None:
+            shutil.rmtree(self.owned_dir, ignore_errors=True)  # the private key does not outlive the process
 
 
 class Manager:
@@ -324,6 +327,8 @@ class Manager:
     def __init__(self, api: CertApi, settings: CertSettings, directory: Path) -> None:
         self.api, self.settings, self.directory = api, settings, directory
         self.cert, self.key = directory / CERT_KEY, directory / KEY_KEY
+        self.published = b""
+        """The last bundle this process published: its CAs stay trusted through a renewal too."""
 
     async def reconcile(self, now: datetime.datetime | None = None) -> Material:
         """Renew if needed, publish the CA bundle, then write the files to serve. Returns what is served."""
@@ -335,10 +340,11 @@ class Manager:
         material = current
         if why or material is None:
             log.info("issuing a new webhook certificate for %s: %s", ", ".join(self.settings.hosts), why)
-            previous = current.ca_bundle if current else b""
+            previous = (current.ca_bundle if current else b"") + self.published
             material = issue(self.settings.hosts, now, self.settings.validity_days, previous)
             await self.api.write_secret(ref.namespace, ref.name, material.as_secret_data())
         await self.publish(material.ca_bundle)
+        self.published = material.ca_bundle
         self._write_files(material)
         return material
 
@@ -405,7 +411,7 @@ async def serve(kube: Kube, manage: str | None, cert: str | None, key: str | Non
         directory = Path(tempfile.mkdtemp(prefix="guardmesh-webhook-"))
         manager = Manager(KubeCertApi(kube), settings, directory)
         await manager.reconcile()
-        serving = Serving(manager.cert, manager.key)
+        serving = Serving(manager.cert, manager.key, directory)
         serving.task = asyncio.get_running_loop().create_task(_managed_loop(manager, serving))
         return serving
     if not (cert and key):

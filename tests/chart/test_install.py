@@ -1,150 +1,30 @@
 """`helm install`, `upgrade` and `uninstall` on the real local plane, with the operator running as a process
-under the chart's ServiceAccount (a real token, so its RBAC is what is tested) and managing its own certificate.
-
-The plane runs no containers, so the chart's Deployment never runs the operator; the webhooks point at
-the process on loopback (`webhook.url`), which is how an operator outside the cluster is installed.
-"""
+under the chart's ServiceAccount and managing its own certificate (tests/chart/release.py)."""
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import ssl
-import subprocess
-import sys
-import urllib.request
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.chart.render import CHART, helm, values_args
+from tests.chart.release import Release, installed, mcp_pod, new_namespace
+from tests.chart.render import CHART, helm
 from tests.support.cluster import Cluster, ClusterError, wait_until
-from tests.support.peers import REPO_ROOT, free_port
 
 RELEASE = "gmtest"
 PREFIX = f"{RELEASE}-guardmesh"
 CRDS = ("securityguards.guardmesh.dev", "policies.guardmesh.dev")
 
 
-@dataclass
-class Release:
-    namespace: str
-    port: int
-    operator: subprocess.Popen[bytes]
-    log: Path
-
-    def stop_operator(self) -> str:
-        """Stop the operator; return its log."""
-        if self.operator.poll() is None:
-            self.operator.terminate()
-            try:
-                self.operator.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.operator.kill()
-                self.operator.wait()
-        return self.log.read_text(errors="replace")
-
-
-def _service_account_kubeconfig(cluster: Cluster, namespace: str, path: Path) -> Path:
-    """A kubeconfig that acts as the chart's ServiceAccount, with a token from the TokenRequest API."""
-    admin = yaml.safe_load(cluster.kubeconfig.read_text())
-    token = cluster.kubectl("create", "token", f"{PREFIX}-operator", "-n", namespace, "--duration=2h").strip()
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "plane", "cluster": admin["clusters"][0]["cluster"]}],
-        "users": [{"name": "operator", "user": {"token": token}}],
-        "contexts": [{"name": "operator", "context": {"cluster": "plane", "user": "operator"}}],
-        "current-context": "operator",
-    }
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-def _secret(cluster: Cluster, namespace: str) -> dict[str, str]:
-    data: dict[str, str] = (
-        cluster.kubectl_json("get", "secret", f"{PREFIX}-webhook-tls", "-n", namespace).get("data") or {}
-    )
-    return data
-
-
-def _ca_bundles(cluster: Cluster) -> list[str | None]:
-    bundles = []
-    for kind, name in (("mutatingwebhookconfiguration", "inject"), ("validatingwebhookconfiguration", "validate")):
-        config = cluster.kubectl_json("get", kind, f"{PREFIX}-{name}")
-        bundles += [hook["clientConfig"].get("caBundle") for hook in config["webhooks"]]
-    return bundles
-
-
 @pytest.fixture(scope="module")
 def release(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Release]:
-    work = tmp_path_factory.mktemp("chart")
-    namespace = f"gm-chart-{uuid.uuid4().hex[:6]}"
-    port, live = free_port(), free_port()
-    env = cluster.env()
-    helm(
-        "install",
-        RELEASE,
-        str(CHART),
-        "-n",
-        namespace,
-        "--create-namespace",
-        *values_args(sets=[f"webhook.url=https://127.0.0.1:{port}", "certs.operator.checkIntervalSeconds=3600"]),
-        env=env,
-    )
-    settings = work / "cert-settings.yaml"
-    settings.write_text(
-        cluster.kubectl_json("get", "configmap", f"{PREFIX}-cert-settings", "-n", namespace)["data"]["settings.yaml"]
-    )
-    kubeconfig = _service_account_kubeconfig(cluster, namespace, work / "operator.kubeconfig")
-    log = work / "operator.log"
-    argv = [
-        sys.executable,
-        "-m",
-        "guardmesh_operator",
-        "run",
-        "--webhook-host=127.0.0.1",
-        f"--webhook-port={port}",
-        f"--manage-certs={settings}",
-        f"--liveness=http://127.0.0.1:{live}/healthz",
-        "--image=guardmesh/sidecar:chart-test",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            argv, env={**env, "KUBECONFIG": str(kubeconfig)}, stdout=out, stderr=subprocess.STDOUT, cwd=REPO_ROOT
-        )
-    running = Release(namespace, port, proc, log)
-    try:
-
-        def published() -> bool:
-            if proc.poll() is not None:
-                pytest.fail(f"the operator exited:\n{log.read_text(errors='replace')[-4000:]}")
-            return all(_ca_bundles(cluster)) and _serves(port, _secret(cluster, namespace))
-
-        wait_until("the operator to publish its CA and serve its webhooks", published, timeout=90)
+    # An hour between certificate checks: what survives the upgrade below survives by itself.
+    with installed(
+        cluster, tmp_path_factory.mktemp("chart"), RELEASE, ["certs.operator.checkIntervalSeconds=3600"]
+    ) as running:
         yield running
-    finally:
-        text = running.stop_operator()
-        helm("uninstall", RELEASE, "-n", namespace, "--ignore-not-found", env=env)
-        cluster.kubectl("delete", "namespace", namespace, "--wait=false", "--ignore-not-found", check=False)
-    assert "Traceback (most recent call last)" not in text, text[-6000:]
-
-
-def _serves(port: int, secret: dict[str, str]) -> bool:
-    if "ca.crt" not in secret:
-        return False
-    context = ssl.create_default_context(cadata=base64.b64decode(secret["ca.crt"]).decode())
-    try:
-        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=context, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 def test_install_creates_the_crds_webhook_configurations_rbac_and_the_operator(
@@ -171,9 +51,9 @@ def test_install_creates_the_crds_webhook_configurations_rbac_and_the_operator(
 def test_the_operator_publishes_its_ca_in_every_webhook_as_the_charts_service_account(
     cluster: Cluster, release: Release
 ) -> None:
-    secret = _secret(cluster, release.namespace)
+    secret = release.secret()
     assert set(secret) == {"ca.crt", "tls.crt", "tls.key"}
-    assert set(_ca_bundles(cluster)) == {secret["ca.crt"]}
+    assert set(release.ca_bundles()) == {secret["ca.crt"]}
 
 
 def test_the_service_account_may_not_read_other_secrets_or_delete_what_it_manages(
@@ -194,29 +74,15 @@ def test_the_service_account_may_not_read_other_secrets_or_delete_what_it_manage
     assert not can("patch", "mutatingwebhookconfiguration/someone-elses")
 
 
-def _pod(name: str, labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:
-    container = {"name": "server", "image": "example/mcp:1", "ports": [{"name": "mcp", "containerPort": 3000}]}
-    meta = {"name": name, "labels": labels, "annotations": annotations}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": {"containers": [container]}}
-
-
 def _resource(kind: str, name: str, spec: dict[str, Any]) -> str:
     return json.dumps({"apiVersion": "guardmesh.dev/v1alpha1", "kind": kind, "metadata": {"name": name}, "spec": spec})
-
-
-def _namespace(cluster: Cluster, labels: dict[str, str]) -> str:
-    name = f"gm-chart-{uuid.uuid4().hex[:6]}"
-    cluster.kubectl("create", "namespace", name)
-    if labels:
-        cluster.kubectl("label", "namespace", name, *(f"{k}={v}" for k, v in labels.items()))
-    return name
 
 
 def test_the_api_server_sends_each_opted_in_pod_to_the_operator_and_no_other(
     cluster: Cluster, release: Release
 ) -> None:
-    plain = _namespace(cluster, {})
-    opted = _namespace(cluster, {"guardmesh.dev/injection": "enabled"})
+    plain = new_namespace(cluster, {})
+    opted = new_namespace(cluster, {"guardmesh.dev/injection": "enabled"})
     inject = "guardmesh.dev/inject"
     cases = [
         (plain, "by-label", {inject: "enabled"}, {}, True),
@@ -229,7 +95,7 @@ def test_the_api_server_sends_each_opted_in_pod_to_the_operator_and_no_other(
     ]
     try:
         for namespace, name, labels, annotations, _ in cases:
-            cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(_pod(name, labels, annotations)))
+            cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(mcp_pod(name, labels, annotations)))
         injected = {
             name: "guardmesh.dev/status"
             in (cluster.kubectl_json("get", "pod", name, "-n", namespace)["metadata"].get("annotations") or {})
@@ -243,7 +109,7 @@ def test_the_api_server_sends_each_opted_in_pod_to_the_operator_and_no_other(
 
 
 def test_the_default_guards_apply_and_become_ready_under_the_operators_rbac(cluster: Cluster, release: Release) -> None:
-    team = _namespace(cluster, {})
+    team = new_namespace(cluster, {})
     manifests = cluster.kubectl(
         "get",
         "configmap",
@@ -281,7 +147,7 @@ def test_upgrade_changes_a_value_and_keeps_the_ca_then_uninstall_keeps_only_the_
     cluster: Cluster, release: Release
 ) -> None:
     env = cluster.env()
-    before = _ca_bundles(cluster)
+    before = release.ca_bundles()
     helm(
         "upgrade",
         RELEASE,
@@ -296,7 +162,7 @@ def test_upgrade_changes_a_value_and_keeps_the_ca_then_uninstall_keeps_only_the_
     mutating = cluster.kubectl_json("get", "mutatingwebhookconfiguration", f"{PREFIX}-inject")
     assert {h["failurePolicy"] for h in mutating["webhooks"]} == {"Ignore"}
     # The operator's check interval is an hour here: the CA it published survived the upgrade by itself.
-    assert _ca_bundles(cluster) == before
+    assert release.ca_bundles() == before
     log = release.stop_operator()
     assert "Forbidden" not in log, log[-6000:]
     assert " 403" not in log, log[-6000:]
@@ -317,4 +183,3 @@ def test_upgrade_changes_a_value_and_keeps_the_ca_then_uninstall_keeps_only_the_
             cluster.kubectl("get", "crd", crd, "-o", "name").strip()
             == f"customresourcedefinition.apiextensions.k8s.io/{crd}"
         )
-    assert os.path.exists(release.log)

@@ -168,6 +168,29 @@ async def test_a_reset_ca_bundle_is_published_again_without_a_new_certificate(tm
     assert api.calls == ["patch guardmesh-validate x1"]
 
 
+async def test_a_secret_replaced_behind_the_operators_back_keeps_the_served_ca_trusted(tmp_path: Path) -> None:
+    api = MemoryApi()
+    manager = Manager(api, _settings(tmp_path), tmp_path / "serving")
+    served = await manager.reconcile(NOW)
+    planted = issue(HOSTS, NOW - datetime.timedelta(days=61), 90)  # due for renewal
+    api.secrets[("gm", "guardmesh-webhook-tls")] = {k: v for k, v in planted.as_files().items()}
+    renewed = await manager.reconcile(NOW)
+    assert renewed.cert not in (served.cert, planted.cert)
+    assert served.ca_bundle in renewed.ca_bundle
+    assert planted.ca_bundle in renewed.ca_bundle
+
+
+def test_stopping_removes_the_private_key_the_operator_wrote(tmp_path: Path) -> None:
+    material = issue(HOSTS, NOW, 90)
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "tls.crt").write_bytes(material.cert)
+    (own / "tls.key").write_bytes(material.key)
+    serving = Serving(own / "tls.crt", own / "tls.key", own)
+    asyncio.run(serving.stop())
+    assert not own.exists()
+
+
 async def _served_cert(port: int, ca_bundle: bytes) -> x509.Certificate:
     client = ssl.create_default_context(cadata=ca_bundle.decode())
     _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client)
