@@ -115,6 +115,14 @@ def test_the_crds_are_the_generated_ones_with_a_keep_policy(default: list[Obj]) 
         assert crd["metadata"]["labels"]["app.kubernetes.io/part-of"] == "guardmesh"
 
 
+def test_the_packaged_chart_carries_the_crds_it_renders(tmp_path: Path) -> None:
+    helm("package", str(CHART), "-d", str(tmp_path))
+    (archive,) = tmp_path.glob("guardmesh-*.tgz")
+    text = helm("template", "gm", str(archive), "-n", NAMESPACE)
+    names = [d["metadata"]["name"] for d in yaml.safe_load_all(text) if d and d["kind"] == "CustomResourceDefinition"]
+    assert sorted(names) == ["policies.guardmesh.dev", "securityguards.guardmesh.dev"]
+
+
 def test_crds_lose_the_keep_policy_with_keep_false_and_go_with_install_false() -> None:
     crds = [o for o in render(sets=["crds.keep=false"]) if o["kind"] == "CustomResourceDefinition"]
     assert len(crds) == 2
