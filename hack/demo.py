@@ -31,6 +31,7 @@ sys.path[:0] = [str(REPO), str(REPO / "hack")]
 from gmdemo import attacks, examples, install, processes  # noqa: E402
 from gmdemo.console import note, step, table  # noqa: E402
 
+from guardmesh.telemetry import names  # noqa: E402
 from tests.support.cluster import Cluster, running_cluster  # noqa: E402
 
 NAMESPACE = "guardmesh-demo"
@@ -172,6 +173,7 @@ def main() -> int:
                 f"        it received {sum(spans.values())} spans: "
                 + ", ".join(f"{k} {v}" for k, v in sorted(spans.items()))
             )
+            show_trace(collector, "tools/call get_news")
             step("stopping the collector, the operator and the control plane")
     except KeyboardInterrupt:
         print("\ninterrupted: every process the demo started was stopped", file=sys.stderr)
@@ -186,6 +188,20 @@ def main() -> int:
         return 1
     print(f"\nDone in {time.monotonic() - started:.0f} s; every process stopped, the plane removed.")
     return 0
+
+
+def show_trace(collector: processes.Collector, name: str) -> None:
+    """One blocked message as the collector stored it: its span and the guard evaluations on it."""
+    span = collector.span(name)
+    if span is None:
+        print(f"(no span named {name!r} arrived)")
+        return
+    print(f"The trace of the blocked call: span {name!r}, trace id {span.get('traceId')}, with one event per guard:")
+    for event in span["events"]:
+        if event["name"] == names.GUARD_EVENT:
+            reason = str(event.get(names.GUARD_REASON) or "")[:70]
+            guard, decision = event.get(names.GUARD_NAME), event.get(names.GUARD_DECISION)
+            print(f"  {event.get(names.GUARD_PHASE, ''):<9} {guard:<18} {decision:<7} {reason}")
 
 
 def wait_for_spans(collector: processes.Collector) -> dict[str, int]:

@@ -37,6 +37,27 @@ class Collector:
                 counts[service] = counts.get(service, 0) + found
         return counts
 
+    def span(self, name: str) -> dict[str, Any] | None:
+        """The first span called `name`, with its events' attributes flattened to plain values."""
+        if not self.spans_file.exists():
+            return None
+        for line in self.spans_file.read_text(encoding="utf-8").splitlines():
+            for resource in json.loads(line).get("resourceSpans", []) if line.strip() else []:
+                for scope in resource.get("scopeSpans", []):
+                    for span in scope.get("spans", []):
+                        if span.get("name") == name:
+                            events = [
+                                {"name": e["name"], **{a["key"]: _plain(a["value"]) for a in e.get("attributes", [])}}
+                                for e in span.get("events", [])
+                            ]
+                            return {**span, "events": events}
+        return None
+
+
+def _plain(value: dict[str, Any]) -> Any:
+    """An OTLP/JSON AnyValue as a plain value."""
+    return next(iter(value.values()), None)
+
 
 def start_collector(stack: ExitStack, work: Path, binary: Path) -> Collector:
     """The OpenTelemetry Collector with examples/telemetry/collector-config.yaml on loopback ports."""

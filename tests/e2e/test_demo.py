@@ -96,6 +96,8 @@ def test_the_demo_blocks_every_attack_and_sends_its_traces_to_the_collector() ->
     assert spans, output[-3000:]
     assert int(spans.group(2)) > 0
     assert int(spans.group(3)) > 0
+    trace = output[output.index("The trace of the blocked call") :]
+    assert re.search(r"\n\s+response\s+prompt-injection\s+deny\s+prompt injection in the result", trace), trace
     work = _work_dir(output)
     assert not work.exists()
     assert _left_behind(str(work)) == []
