@@ -47,19 +47,19 @@ async def _reconcile(memo: Any, namespace: str | None) -> tuple[NamespacePlan, b
 
 
 def _report(body: kopf.Body, plan: NamespacePlan, changed: bool, plural: str) -> None:
+    # kopf.event, not kopf.info/warn: those obey posting.level, which keeps kopf's own chatter out of Events.
     name = body["metadata"]["name"]
     status = (plan.guards if plural == GUARD_PLURAL else plan.policies).get(name)
     if status is None:
         return
     accepted, ready = status.conditions
     if accepted.status == "False":
-        kopf.warn(body, reason="InvalidSpec", message=accepted.message)
+        kopf.event(body, type="Warning", reason="InvalidSpec", message=accepted.message)
     elif ready.status == "False":
-        kopf.warn(body, reason=ready.reason, message=ready.message)
+        kopf.event(body, type="Warning", reason=ready.reason, message=ready.message)
     elif changed:
-        kopf.info(
-            body, reason="BundleUpdated", message=f"bundle {plan.compiled.hash} written to ConfigMap guardmesh-bundle"
-        )
+        message = f"bundle {plan.compiled.hash} written to ConfigMap guardmesh-bundle"
+        kopf.event(body, type="Normal", reason="BundleUpdated", message=message)
 
 
 @kopf.on.resume(GROUP, VERSION, GUARD_PLURAL)

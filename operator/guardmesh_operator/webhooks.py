@@ -121,7 +121,7 @@ class Webhooks:
         return await self.mutate_pod(admission, {NAMESPACE_INJECTION: "enabled"})
 
     async def validate_guard(self, admission: dict[str, Any]) -> dict[str, Any]:
-        if admission.get("operation") == "DELETE":
+        if admission.get("operation") == "DELETE" or _spec_unchanged(admission):
             return {"allowed": True}
         obj = admission.get("object") or {}
         try:
@@ -131,7 +131,7 @@ class Webhooks:
         return {"allowed": True}
 
     async def validate_policy(self, admission: dict[str, Any]) -> dict[str, Any]:
-        if admission.get("operation") == "DELETE":
+        if admission.get("operation") == "DELETE" or _spec_unchanged(admission):
             return {"allowed": True}
         obj = admission.get("object") or {}
         namespace = admission.get("namespace") or ""
@@ -139,7 +139,12 @@ class Webhooks:
             policy = parse_policy(obj.get("spec") or {})
         except Invalid as exc:
             return {"allowed": False, "message": f"Policy {_name(obj)}: {exc}"}
-        existing = {ref.name for ref in policy.guards if await self.guard_exists(namespace, ref.name)}
+        # Only references this request adds must exist: a guard deleted later is reported in the Policy's
+        # status, and must not block edits (or the removal of finalizers) of the Policies that name it.
+        old = {ref.get("name") for ref in ((admission.get("oldObject") or {}).get("spec") or {}).get("guards") or []}
+        existing = {
+            ref.name for ref in policy.guards if ref.name in old or await self.guard_exists(namespace, ref.name)
+        }
         try:
             parse_policy(obj.get("spec") or {}, existing, namespace)
         except Invalid as exc:
@@ -210,6 +215,16 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert, key)
     return context
+
+
+def _spec_unchanged(admission: dict[str, Any]) -> bool:
+    """An UPDATE that leaves the spec alone (status, labels, finalizers) is never refused for its spec."""
+    old = admission.get("oldObject")
+    return (
+        admission.get("operation") == "UPDATE"
+        and old is not None
+        and old.get("spec") == (admission.get("object") or {}).get("spec")
+    )
 
 
 def _name(obj: dict[str, Any]) -> str:

@@ -195,7 +195,7 @@ def test_a_host_network_pod_is_skipped_and_its_workload_told(cluster: Cluster, p
     assert "initContainers" not in pod["spec"]
 
 
-def test_changing_a_guard_updates_the_bundle_and_deleting_the_policy_cleans_up(cluster: Cluster, applied: str) -> None:
+def test_guard_changes_and_deletions_reach_the_bundle_and_the_policy_status(cluster: Cluster, applied: str) -> None:
     before = _configmap(cluster, applied)
     assert before is not None
     old_hash = before["metadata"]["annotations"]["guardmesh.dev/bundle-hash"]
@@ -210,6 +210,29 @@ def test_changing_a_guard_updates_the_bundle_and_deleting_the_policy_cleans_up(c
     after = wait_until("the bundle ConfigMap to change", updated, timeout=30)
     assert "- echo" in after["data"]["bundle.yaml"]
 
+    def told(reason: str) -> list[dict[str, Any]] | None:
+        events = cluster.kubectl_json("get", "events", "-n", applied)["items"]
+        found = [e for e in events if e["involvedObject"].get("name") == "no-dangerous-tools" and e["reason"] == reason]
+        return found or None
+
+    assert (
+        "guardmesh-bundle"
+        in wait_until("a BundleUpdated event on the guard", lambda: told("BundleUpdated"))[0]["message"]
+    )
+
+    # A referenced guard may go; the Policy says what it misses, and the bundle no longer runs it.
+    cluster.kubectl("delete", "securityguard", "pin-tools", "-n", applied, "--timeout=60s")
+
+    def missing() -> dict[str, Any] | None:
+        [policy] = cluster.kubectl_json("get", "policies", "-n", applied)["items"]
+        ready = _condition(policy, "Ready")
+        return ready if ready.get("reason") == "GuardsMissing" else None
+
+    assert "pin-tools" in wait_until("the Policy to report the missing guard", missing, timeout=30)["message"]
+    current = _configmap(cluster, applied)
+    assert current is not None
+    assert "- name: pin-tools" not in current["data"]["bundle.yaml"]
+
     cluster.kubectl("delete", "policy", "everything", "-n", applied, "--timeout=60s")
     # Running sidecars must drop the deleted Policy's guards, so the bundle stays, empty and unowned, rather than
     # vanish (a deleted ConfigMap leaves the kubelet's last copy in the pods).
@@ -221,6 +244,5 @@ def test_changing_a_guard_updates_the_bundle_and_deleting_the_policy_cleans_up(c
     emptied = wait_until("the bundle to lose the Policy", emptied_bundle, timeout=60)
     assert "ownerReferences" not in emptied["metadata"]
     assert "entries: []" in emptied["data"]["bundle.yaml"]
-    cluster.kubectl("delete", "securityguard", "pin-tools", "-n", applied, "--timeout=60s")
     remaining = [g["metadata"]["name"] for g in cluster.kubectl_json("get", "sg", "-n", applied)["items"]]
     assert remaining == ["no-dangerous-tools", "redact-secrets"]

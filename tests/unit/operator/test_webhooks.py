@@ -113,3 +113,18 @@ async def test_a_request_that_is_not_a_review_is_a_400_and_counted(client: TestC
     metrics = await (await client.get("/metrics")).text()
     assert 'guardmesh_operator_admission_bad_requests_total{webhook="pods"} 1.0' in metrics
     assert 'guardmesh_operator_admission_duration_seconds_count{result="allowed",webhook="pods"} 1.0' in metrics
+
+
+async def test_an_update_may_keep_a_reference_to_a_guard_deleted_since(client: TestClient[Any, Any]) -> None:
+    old = {"metadata": {"name": "p"}, "spec": {"guards": [{"name": "gone"}]}}
+    finalizer_removed = {"metadata": {"name": "p", "finalizers": []}, "spec": {"guards": [{"name": "gone"}]}}
+    review = _review(finalizer_removed, operation="UPDATE")
+    review["request"]["oldObject"] = old
+    assert (await _post(client, "/validate/policies", review))["allowed"] is True
+    edited = {"metadata": {"name": "p"}, "spec": {"guards": [{"name": "gone"}, {"name": "new-ghost"}]}}
+    review = _review(edited, operation="UPDATE")
+    review["request"]["oldObject"] = old
+    answer = await _post(client, "/validate/policies", review)
+    assert answer["allowed"] is False
+    assert "new-ghost" in answer["status"]["message"]
+    assert "'gone'" not in answer["status"]["message"]
