@@ -178,7 +178,7 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: every process the demo started was stopped", file=sys.stderr)
         return 130
-    except (install.DemoError, TimeoutError, RuntimeError, subprocess.CalledProcessError) as exc:
+    except (install.DemoError, TimeoutError, RuntimeError, subprocess.SubprocessError) as exc:
         print(f"\ndemo failed: {exc}", file=sys.stderr)
         return 1
     for o in failed:
