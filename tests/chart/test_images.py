@@ -121,3 +121,16 @@ def test_what_the_sidecar_image_installs_starts_and_precompiles_without_dev_pack
         [str(venv / "bin" / "python"), "-c", "import kopf"], cwd=tmp_path, env=env, capture_output=True, check=False
     )
     assert probe.returncode != 0, "the sidecar image must not carry the operator's dependencies"
+
+
+def test_kind_up_stops_with_a_clear_message_when_no_docker_engine_answers(tmp_path: Path) -> None:
+    # A socket nobody listens on: the docker CLI (if installed) fails for real, as on a machine without an engine.
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock", "GUARDMESH_CACHE": str(tmp_path)}
+    proc = subprocess.run(
+        [str(REPO_ROOT / "hack" / "kind-up.sh")], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 1
+    assert "[kind-up] error:" in proc.stderr
+    assert "Docker engine" in proc.stderr
+    assert "make demo" in proc.stderr
+    assert not list(tmp_path.glob("kind-*")), "nothing is built or created without an engine"

@@ -183,3 +183,30 @@ def test_upgrade_changes_a_value_and_keeps_the_ca_then_uninstall_keeps_only_the_
             cluster.kubectl("get", "crd", crd, "-o", "name").strip()
             == f"customresourcedefinition.apiextensions.k8s.io/{crd}"
         )
+
+
+@pytest.mark.parametrize(
+    ("values", "namespaces"),
+    [("default-values.yaml", ()), ("namespaced-values.yaml", ("team-a", "team-b"))],
+)
+def test_the_api_server_accepts_every_rendered_object_in_a_server_side_dry_run(
+    cluster: Cluster, release: Release, values: str, namespaces: tuple[str, ...]
+) -> None:
+    created = [new_namespace(cluster, {}), *namespaces]
+    for namespace in namespaces:
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    try:
+        rendered = helm("template", "dry", str(CHART), "-n", created[0], "-f", str(CHART / "ci" / values))
+        out = cluster.kubectl("apply", "--dry-run=server", "-f", "-", stdin=rendered)
+        assert (
+            "mutatingwebhookconfiguration.admissionregistration.k8s.io/dry-guardmesh-inject created (server dry run)"
+            in out
+        )
+        assert not cluster.kubectl("get", "mutatingwebhookconfiguration", "dry-guardmesh-inject", "--ignore-not-found")
+        # The same check refuses what only the API server knows is wrong (a label value with a space).
+        bad = helm("template", "dry", str(CHART), "-n", created[0], "--set", "commonLabels.team=a b")
+        with pytest.raises(ClusterError, match="Invalid value"):
+            cluster.kubectl("apply", "--dry-run=server", "-f", "-", stdin=bad)
+    finally:
+        for namespace in created:
+            cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
