@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.e2e.operator.conftest import make_namespace
 from tests.e2e.operator.process import Operator
 from tests.support.cluster import Cluster, ClusterError, wait_until
 from tests.support.peers import REPO_ROOT
@@ -246,3 +248,22 @@ def test_guard_changes_and_deletions_reach_the_bundle_and_the_policy_status(clus
     assert "entries: []" in emptied["data"]["bundle.yaml"]
     remaining = [g["metadata"]["name"] for g in cluster.kubectl_json("get", "sg", "-n", applied)["items"]]
     assert remaining == ["no-dangerous-tools", "redact-secrets"]
+
+
+@pytest.fixture(scope="module")
+def opted_in_namespace(cluster: Cluster, operator: Operator) -> Iterator[str]:
+    yield from make_namespace(cluster, {"guardmesh.dev/injection": "enabled"})
+
+
+def test_a_namespace_label_opts_in_its_pods_and_a_pod_label_opts_out(cluster: Cluster, opted_in_namespace: str) -> None:
+    plain = _pod("plain", {})
+    del plain["metadata"]["labels"]
+    out = _pod("out", {})
+    out["metadata"]["labels"] = {"guardmesh.dev/inject": "disabled"}
+    for pod in (plain, out):
+        cluster.kubectl("apply", "-n", opted_in_namespace, "-f", "-", stdin=json.dumps(pod))
+    injected = cluster.kubectl_json("get", "pod", "plain", "-n", opted_in_namespace)
+    assert [c["name"] for c in injected["spec"]["initContainers"]] == ["guardmesh-sidecar"]
+    skipped = cluster.kubectl_json("get", "pod", "out", "-n", opted_in_namespace)
+    assert "initContainers" not in skipped["spec"]
+    assert "guardmesh.dev/status" not in skipped["metadata"].get("annotations", {})
