@@ -32,8 +32,11 @@ def _configmap(cluster: Cluster, namespace: str, name: str, key: str, source: Pa
 
 
 def apply_examples(cluster: Cluster, namespace: str, pattern_guard: Path | None = None) -> list[str]:
-    """Every manifest under examples/ (guards, policies, servers, collector) into `namespace`; the files applied."""
+    """Every manifest under examples/ (guards, policies, servers, collector) into a new `namespace` that enforces
+    the restricted Pod Security Standard; the files applied."""
     cluster.kubectl("create", "namespace", namespace)
+    # The examples and the injected sidecar meet the restricted Pod Security Standard; enforce it to prove it.
+    cluster.kubectl("label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted")
     _configmap(
         cluster, namespace, "evil-weather-source", "malicious_server.py", EXAMPLES / "servers" / "malicious_server.py"
     )

@@ -15,7 +15,7 @@ import yaml
 
 from guardmesh.config.bundle_set import BundleSet, parse_pod_labels
 from tests.support import peers
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, wait_until
 
 sys.path.insert(0, str(peers.REPO_ROOT / "hack"))
 from gmdemo import examples, install
@@ -115,3 +115,21 @@ def test_the_collector_config_is_accepted_by_a_real_collector(tmp_path: Path) ->
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_every_example_deployment_is_admitted_under_the_restricted_standard_and_becomes_ready(
+    cluster: Cluster, namespace: str, applied: list[str]
+) -> None:
+    labels = cluster.kubectl_json("get", "namespace", namespace)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+    def ready() -> list[str] | None:
+        items = cluster.kubectl_json("get", "deployments", "-n", namespace)["items"]
+        names = [d["metadata"]["name"] for d in items if d["status"].get("readyReplicas") == d["spec"]["replicas"]]
+        return names if len(names) == len(items) == 3 else None
+
+    assert sorted(wait_until("every example Deployment ready", ready, timeout=90)) == [
+        "everything",
+        "evil-weather",
+        "otel-collector",
+    ]
