@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.e2e.operator.conftest import make_namespace
 from tests.e2e.operator.process import Operator
@@ -267,3 +268,18 @@ def test_a_namespace_label_opts_in_its_pods_and_a_pod_label_opts_out(cluster: Cl
     skipped = cluster.kubectl_json("get", "pod", "out", "-n", opted_in_namespace)
     assert "initContainers" not in skipped["spec"]
     assert "guardmesh.dev/status" not in skipped["metadata"].get("annotations", {})
+
+
+def test_every_golden_injected_pod_is_accepted_by_the_real_api_server(cluster: Cluster, plain_namespace: str) -> None:
+    golden = REPO_ROOT / "tests" / "unit" / "operator" / "golden"
+    checked = []
+    for path in sorted(golden.glob("*.out.yaml")):
+        expected = yaml.safe_load(path.read_text())
+        if expected["action"] != "inject":
+            continue
+        pod = expected["pod"]
+        pod["metadata"].pop("ownerReferences", None)  # owners that do not exist here would be garbage collected
+        cluster.kubectl("create", "--dry-run=server", "-n", plain_namespace, "-f", "-", stdin=json.dumps(pod))
+        checked.append(path.name)
+    assert "classic-sidecar.out.yaml" in checked
+    assert "native-named-port.out.yaml" in checked
