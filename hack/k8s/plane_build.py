@@ -6,7 +6,9 @@ import contextlib
 import datetime as dt
 import fcntl
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,11 +21,20 @@ ROOT = Path(__file__).resolve().parents[2]
 MODULES = ROOT / "hack" / "k8s"
 CACHE = Path(os.environ.get("GUARDMESH_CACHE", str(Path.home() / ".cache" / "guardmesh")))
 
-# Pinned versions; each must equal the `require` in its wrapper module under hack/k8s/<name>/go.mod.
-KUBERNETES = "v1.36.3"
-ETCD = "v3.6.16"
-KWOK = "v0.8.0"
-HELM = "v4.3.1"
+
+def _pinned(wrapper: str, module: str) -> str:
+    """The version a wrapper module's go.mod requires: go.mod is the one place versions are pinned."""
+    text = (MODULES / wrapper / "go.mod").read_text()
+    found = re.search(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", text, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"hack/k8s/{wrapper}/go.mod does not require {module}")
+    return found.group(1)
+
+
+KUBERNETES = _pinned("kubernetes", "k8s.io/kubernetes")
+ETCD = _pinned("etcd", "go.etcd.io/etcd/server/v3")
+KWOK = _pinned("kwok", "sigs.k8s.io/kwok")
+HELM = _pinned("helm", "helm.sh/helm/v4")
 
 # Order matters for `down`: stop clients before the API server, and the API server before etcd.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
@@ -136,17 +147,18 @@ def _go_build(go: str, module: str, out: Path) -> None:
 
 
 def _write_stages(go: str) -> None:
-    """Concatenate KWOK's default stages from its module source (downloaded by the build)."""
+    """Concatenate KWOK's default stages from its module source (fetched again if the module cache was cleaned)."""
     proc = subprocess.run(
-        [go, "list", "-mod=readonly", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok"],
+        [go, "mod", "download", "-json", f"sigs.k8s.io/kwok@{KWOK}"],
         cwd=MODULES / "kwok",
         capture_output=True,
         text=True,
         check=False,
     )
-    src = Path(proc.stdout.strip())
-    if proc.returncode != 0 or not src.is_dir():
-        raise PlaneError(f"cannot locate the sigs.k8s.io/kwok module source: {proc.stderr.strip()}")
+    try:
+        src = Path(json.loads(proc.stdout)["Dir"])
+    except (ValueError, KeyError) as err:
+        raise PlaneError(f"cannot fetch sigs.k8s.io/kwok@{KWOK}: {proc.stderr.strip() or err}") from err
     docs = [(src / rel).read_text().strip() for rel in KWOK_STAGES]
     tmp = stages_file().with_suffix(".tmp")
     tmp.write_text("\n---\n".join(docs) + "\n")
