@@ -327,3 +327,14 @@ def _is_running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_helm_from_the_plane_bin_dir_talks_to_it(cluster: Cluster) -> None:
+    assert cluster.bin_dir is not None
+    helm = str(cluster.bin_dir / "helm")
+    env = cluster.env()
+    version = subprocess.run([helm, "version", "--short"], capture_output=True, text=True, env=env, check=True)
+    assert version.stdout.startswith("v4.")
+    releases = subprocess.run([helm, "list", "-A", "-o", "json"], capture_output=True, text=True, env=env, check=False)
+    assert releases.returncode == 0, releases.stderr
+    assert isinstance(json.loads(releases.stdout), list)
