@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from plane_build import CACHE, COMPONENTS, ROOT, PlaneError, build, locked, log, stages_file
+from plane_build import CACHE, COMPONENTS, ROOT, PlaneError, bin_dir, build, built, locked, log, stages_file
 from plane_pki import SERVICE_CIDR, make_pki
 
 DEFAULT_DIR = CACHE / "cluster" / "default"
@@ -432,7 +432,8 @@ def env_lines(d: Path) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hack/cluster", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("build", help="build the binaries (once per pinned versions); prints the bin dir")
+    p_build = sub.add_parser("build", help="build the binaries (once per pinned versions); prints the bin dir")
+    p_build.add_argument("--check", action="store_true", help="only check: exit 3 if a build is still needed")
     p_up = sub.add_parser("up", help="start the plane and wait until it is ready; prints the kubeconfig path")
     p_up.add_argument("--nodes", type=int, default=1, help="number of KWOK nodes (default 1)")
     p_up.add_argument("--owner-pid", type=int, help="stop the plane when this process exits")
@@ -444,7 +445,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"state dir (default {DEFAULT_DIR})")
     args = parser.parse_args(argv)
     try:
-        if args.cmd == "build":
+        if args.cmd == "build" and args.check:
+            if not built():
+                log("not built yet: run `make cluster-bins` or `hack/cluster build` (cold: ~25 min on 2 cores)")
+                return 3
+            print(bin_dir())
+        elif args.cmd == "build":
             print(build())
         elif args.cmd == "up":
             if args.nodes < 1:

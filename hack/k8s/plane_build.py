@@ -115,7 +115,8 @@ def stages_file() -> Path:
     return home() / f"kwok-stages-{hashlib.sha256(repr(KWOK_STAGES).encode()).hexdigest()[:8]}.yaml"
 
 
-def _built() -> bool:
+def built() -> bool:
+    """Every binary and the KWOK stages are in the cache."""
     return all((bin_dir() / name).is_file() for name in BINARIES) and stages_file().is_file()
 
 
@@ -167,10 +168,10 @@ def _write_stages(go: str) -> None:
 
 def build() -> Path:
     """Build every binary once per versions key; a warm cache returns at once."""
-    if _built():
+    if built():
         return bin_dir()
     with locked(CACHE / ".locks" / "k8s-build.lock"):
-        if _built():
+        if built():
             return bin_dir()
         go = _go()
         out = bin_dir()
