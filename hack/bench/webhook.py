@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -143,6 +144,9 @@ def admission(
         "p50_ms": _ms(quantile(before_ours, after_ours, 0.5)),
         "p99_ms": _ms(quantile(before_ours, after_ours, 0.99)),
         "reviews": after_ours.get(math.inf, 0) - before_ours.get(math.inf, 0),
+        "over_10ms": (after_ours.get(math.inf, 0) - before_ours.get(math.inf, 0))
+        - (after_ours.get(0.01, 0) - before_ours.get(0.01, 0)),
+        "machine_load_1min": os.getloadavg()[0],
     }
     result["webhook_seen_by_apiserver"] = {
         "p50_ms": _ms(quantile(before_theirs, after_theirs, 0.5)),
