@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--native-sidecars", choices=["auto", "true", "false"], default="auto")
     for name in ("cpu", "memory", "cpu_limit", "memory_limit"):  # sidecar resources (the chart's sidecar.resources)
         run.add_argument(f"--sidecar-{name.replace('_', '-')}", default=getattr(InjectorSettings, name))
+    run.add_argument(
+        "--sidecar-follow-configmap",
+        action="store_true",
+        help="sidecars also watch the bundle ConfigMap through the API; grants each namespace's service accounts"
+        " read access to that one ConfigMap (the operator then needs roles and rolebindings create/update)",
+    )
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     certs = sub.add_parser("certs", help="write a throwaway CA and webhook serving certificate (development)")
     certs.add_argument("--dir", type=Path, required=True)
@@ -59,6 +65,7 @@ async def _run(args: argparse.Namespace) -> None:
         memory=args.sidecar_memory,
         cpu_limit=args.sidecar_cpu_limit or None,
         memory_limit=args.sidecar_memory_limit,
+        follow_configmap=args.sidecar_follow_configmap,
     )
     ctx = controller.Context(kube, injector)
 

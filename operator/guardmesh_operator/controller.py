@@ -10,7 +10,13 @@ from typing import Any
 from guardmesh_operator.api import GUARD_PLURAL, POLICY_PLURAL
 from guardmesh_operator.injection import InjectorSettings
 from guardmesh_operator.kube import Kube, NamespaceTerminating
-from guardmesh_operator.reconcile import NamespacePlan, injected_ports, network_policy, plan_namespace
+from guardmesh_operator.reconcile import (
+    NamespacePlan,
+    bundle_reader_rbac,
+    injected_ports,
+    network_policy,
+    plan_namespace,
+)
 from guardmesh_operator.status import as_patch
 
 log = logging.getLogger("guardmesh.operator")
@@ -27,6 +33,8 @@ class Context:
     """Namespace -> hash of the bundle last written there."""
     network_policies: set[tuple[str, str, tuple[int, ...]]] = field(default_factory=set)
     last_reconcile: dict[str, float] = field(default_factory=dict)
+    readers: set[str] = field(default_factory=set)
+    """Namespaces where the bundle-reader Role and RoleBinding are in place."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coroutine: Any) -> None:
@@ -49,6 +57,9 @@ async def reconcile_namespace(ctx: Context, namespace: str) -> tuple[NamespacePl
         plan = plan_namespace(namespace, guards, policies, pods)
         try:
             changed = await ctx.kube.apply_configmap(namespace, plan.configmap)
+            if ctx.injector.follow_configmap and namespace not in ctx.readers:
+                await ctx.kube.apply_rbac(namespace, *bundle_reader_rbac(namespace))
+                ctx.readers.add(namespace)
         except NamespaceTerminating:
             changed = False  # its pods and bundle go with it; the finalizers only need to let go
         ctx.bundles[namespace] = plan.compiled.hash

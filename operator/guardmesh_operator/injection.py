@@ -20,6 +20,7 @@ Pod = dict[str, Any]
 SIDECAR = "guardmesh-sidecar"
 BUNDLE_VOLUME = "guardmesh-bundle"
 LABELS_VOLUME = "guardmesh-pod"
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 
@@ -44,6 +45,9 @@ class InjectorSettings:
     memory_limit: str = "256Mi"
     log_level: str = "info"
     run_as_user: int = 65532
+    follow_configmap: bool = False
+    """Have the sidecar also watch the bundle ConfigMap through the API (about a second, rather than the
+    kubelet's volume sync); the operator then grants the namespace's service accounts read access to it."""
     system_namespaces: frozenset[str] = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 
 
@@ -211,7 +215,7 @@ def inject(pod: Pod, namespace: str, options: PodOptions, settings: InjectorSett
         volumes=[BUNDLE_VOLUME, LABELS_VOLUME],
         config_hash=_settings_hash(settings, options),
     )
-    sidecar = _container(record, namespace, work, options, settings)
+    sidecar = _container(record, namespace, work, options, settings, _token_mount(server))
     if settings.native_sidecars:
         spec.setdefault("initContainers", []).append(sidecar)
     else:
@@ -231,7 +235,12 @@ def inject(pod: Pod, namespace: str, options: PodOptions, settings: InjectorSett
 
 
 def _container(
-    record: Injected, namespace: str, work: str, options: PodOptions, settings: InjectorSettings
+    record: Injected,
+    namespace: str,
+    work: str,
+    options: PodOptions,
+    settings: InjectorSettings,
+    token: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     resources: dict[str, Any] = {
         "requests": {"cpu": options.cpu or settings.cpu, "memory": options.memory or settings.memory},
@@ -284,9 +293,22 @@ def _container(
             {"name": LABELS_VOLUME, "mountPath": "/etc/guardmesh/pod", "readOnly": True},
         ],
     }
+    if settings.follow_configmap:
+        container["args"].append(f"--config-configmap={namespace}/{BUNDLE_CONFIGMAP}/{BUNDLE_KEY}")
+        # The service-account admission plugin mounts the token before webhooks run, so into the pod's own
+        # containers only: the sidecar borrows the server's mount (absent when the pod opts out of a token).
+        if token is not None:
+            container["volumeMounts"].append(dict(token))
     if record.native:
         container["restartPolicy"] = "Always"
     return container
+
+
+def _token_mount(server: dict[str, Any]) -> dict[str, Any] | None:
+    for mount in server.get("volumeMounts") or []:
+        if mount.get("mountPath") == SERVICE_ACCOUNT_DIR:
+            return {"name": mount["name"], "mountPath": SERVICE_ACCOUNT_DIR, "readOnly": True}
+    return None
 
 
 def uninject(pod: Pod) -> Pod:

@@ -141,6 +141,20 @@ class Kube:
                 raise
             await self._call(self.networking.patch_namespaced_network_policy, name, namespace, body)
 
+    async def apply_rbac(self, namespace: str, role: dict[str, Any], binding: dict[str, Any]) -> None:
+        """Create or replace a Role and its RoleBinding."""
+        rbac = client.RbacAuthorizationV1Api(self.api)
+        for body, create, replace in (
+            (role, rbac.create_namespaced_role, rbac.replace_namespaced_role),
+            (binding, rbac.create_namespaced_role_binding, rbac.replace_namespaced_role_binding),
+        ):
+            try:
+                await self._call(create, namespace, body)
+            except KubeError as exc:
+                if exc.status != 409:
+                    raise
+                await self._call(replace, body["metadata"]["name"], namespace, body)
+
     async def owner_of(self, namespace: str, kind: str, name: str) -> dict[str, Any] | None:
         """The controller ownerReference of a ReplicaSet (its Deployment), or None."""
         if kind != "ReplicaSet":

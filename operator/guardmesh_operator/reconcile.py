@@ -151,3 +151,36 @@ def network_policy(namespace: str, workload: str, ports: Sequence[int], owner: O
             "ingress": [{"ports": [{"port": port, "protocol": "TCP"} for port in sorted(set(ports))]}],
         },
     }
+
+
+BUNDLE_READER = "guardmesh-bundle-reader"
+
+
+def bundle_reader_rbac(namespace: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Role that reads the namespace's bundle ConfigMap and nothing else, bound to the namespace's service
+    accounts, for sidecars that follow the bundle through the API. Every sidecar of the namespace may read
+    every Policy of it anyway: the bundle is shared, and holds guards, not secrets."""
+    meta = {"name": BUNDLE_READER, "namespace": namespace, "labels": dict(MANAGED_BY)}
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": meta,
+        "rules": [
+            {
+                "apiGroups": [""],
+                "resources": ["configmaps"],
+                "resourceNames": [BUNDLE_CONFIGMAP],
+                "verbs": ["get", "list", "watch"],
+            }
+        ],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": dict(meta),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": BUNDLE_READER},
+        "subjects": [
+            {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": f"system:serviceaccounts:{namespace}"}
+        ],
+    }
+    return role, binding

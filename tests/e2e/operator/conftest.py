@@ -17,7 +17,8 @@ __all__ = ["Operator"]
 def operator(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
     """CRDs applied, the operator running (webhooks on loopback HTTPS), webhook configurations registered."""
     try:
-        with running_operator(cluster, tmp_path_factory.mktemp("operator")) as running:
+        work = tmp_path_factory.mktemp("operator")
+        with running_operator(cluster, work, "--sidecar-follow-configmap") as running:
             yield running
     except OperatorError as exc:
         pytest.fail(str(exc))

@@ -8,8 +8,10 @@ mirrored into files as the kubelet does (tests/e2e/operator/kubelet.py), in fron
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +131,47 @@ async def test_the_real_sidecar_enforces_the_operators_bundle_and_follows_a_chan
             await _until(lambda: _ready(sidecar)["guards"] == [], 10)
             assert _ready(sidecar)["guards"] == []
             assert not await _echo_denied(sidecar.url)
+
+
+def _api_access(cluster: Cluster, namespace: str, directory: Path) -> list[str]:
+    """Sidecar flags to reach the plane's API server as the namespace's `default` service account."""
+    config = json.loads(cluster.kubectl("config", "view", "--raw", "-o", "json"))
+    ca = directory / "ca.crt"
+    ca.write_bytes(base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]))
+    token = directory / "token"
+    token.write_text(cluster.kubectl("create", "token", "default", "-n", namespace).strip())
+    host_port = cluster.server.removeprefix("https://")
+    return ["--kube-api", host_port, "--kube-token-file", str(token), "--kube-ca-file", str(ca)]
+
+
+async def test_a_sidecar_follows_the_bundle_through_the_api_with_only_the_access_the_operator_granted(
+    cluster: Cluster, namespace: str, operator: Operator, everything_url: str, tmp_path: Path
+) -> None:
+    # Follows the test above in this module's namespace: its guards, Policy and injected pod `everything-0`.
+    account = f"system:serviceaccount:{namespace}:default"
+    can = partial(cluster.kubectl, "auth", "can-i", "-n", namespace, f"--as={account}", check=False)
+    wait_until(
+        "the bundle reader Role", lambda: can("watch", "configmaps/guardmesh-bundle").strip() == "yes", timeout=30
+    )
+    assert can("get", "configmaps/guardmesh-bundle").strip() == "yes"
+    assert can("get", "configmaps/something-else").strip() == "no"
+    assert can("list", "secrets").strip() == "no"
+
+    pod = cluster.kubectl_json("get", "pod", "everything-0", "-n", namespace)
+    [sidecar_spec] = [c for c in pod["spec"]["initContainers"] if c["name"] == "guardmesh-sidecar"]
+    follow = next(a for a in sidecar_spec["args"] if a.startswith("--config-configmap="))
+    assert follow == f"--config-configmap={namespace}/guardmesh-bundle/bundle.yaml"
+    mounts = [m["mountPath"] for m in sidecar_spec["volumeMounts"]]
+    assert "/var/run/secrets/kubernetes.io/serviceaccount" in mounts  # borrowed from the server container
+
+    labels = tmp_path / "labels"
+    labels.write_text(_labels_file(pod["metadata"]["labels"]))
+    stale = tmp_path / "bundle.yaml"  # the volume, before the kubelet's sync: an empty set
+    stale.write_text("apiVersion: guardmesh.dev/v1alpha1\nkind: GuardBundleSet\nentries: []\n")
+    extra = [follow, "--pod-labels", str(labels), *_api_access(cluster, namespace, tmp_path)]
+    with running_sidecar(everything_url, config=stale, extra_args=extra) as sidecar:
+        await _until(lambda: _ready(sidecar).get("configSource") == "api", 30)
+        state = _ready(sidecar)
+        assert state["configSource"] == "api", state
+        assert "no-dangerous-tools" in state["guards"]
+        assert "get-env" not in await _tools(sidecar.url)
