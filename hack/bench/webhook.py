@@ -8,15 +8,18 @@ end, through the real API server); the webhook's own handling time comes from th
 and the API server's view of each call from its `apiserver_admission_webhook_admission_duration_seconds`.
 Histogram quantiles are interpolated within buckets, as Prometheus's histogram_quantile does.
 
-Propagation: a guard is changed `--changes` times; we time `kubectl patch` -> the bundle ConfigMap
-updated (seen by a watch), and the file changed -> a real sidecar reporting the new config hash. The
-kubelet's own ConfigMap volume sync (up to about a minute on a real node) is not part of it: KWOK runs
-no kubelet, so the files are written by tests/e2e/operator/kubelet.py.
+Propagation: a guard is changed `--changes` times through the API client; we time the patch -> the
+bundle ConfigMap updated (seen by a watch), the file changed -> a real sidecar reporting the new config
+hash, and the patch -> a second sidecar that follows the ConfigMap through the API (the operator runs
+with --sidecar-follow-configmap and grants the namespace's accounts read access). The kubelet's own
+volume sync (up to about a minute on a real node) is not part of it: KWOK runs no kubelet, so the
+files are written by tests/e2e/operator/kubelet.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import math
 import os
@@ -29,7 +32,6 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -156,12 +158,21 @@ def admission(
     return result
 
 
-def _grew(items: list[float], size: int) -> bool:
-    return len(items) > size
+def _readyz(admin: str) -> dict[str, Any]:
+    with urllib.request.urlopen(admin + "/readyz", timeout=5) as response:  # noqa: S310 - http URL
+        state: dict[str, Any] = json.loads(response.read())
+    return state
 
 
-def _differs(read: Callable[[], str], old: str) -> bool:
-    return read() != old
+def _api_access(cluster: Cluster, namespace: str, directory: Path) -> list[str]:
+    """Sidecar flags to reach the API server as the namespace's `default` service account."""
+    kubeconfig = json.loads(cluster.kubectl("config", "view", "--raw", "-o", "json"))
+    ca = directory / "ca.crt"
+    ca.write_bytes(base64.b64decode(kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"]))
+    token = directory / "token"
+    token.write_text(cluster.kubectl("create", "token", "default", "-n", namespace).strip())
+    address = cluster.server.removeprefix("https://")
+    return ["--kube-api", address, "--kube-token-file", str(token), "--kube-ca-file", str(ca)]
 
 
 def propagation(cluster: Cluster, changes: int, work: Path) -> dict[str, Any]:
@@ -182,8 +193,12 @@ def propagation(cluster: Cluster, changes: int, work: Path) -> dict[str, Any]:
     writes: list[float] = []
     labels = work / "labels"
     labels.write_text('app="everything"\n')
+    stale = work / "stale.yaml"  # what a volume holds before the kubelet's sync: here, nothing
+    stale.write_text("apiVersion: guardmesh.dev/v1alpha1\nkind: GuardBundleSet\nentries: []\n")
     to_configmap: list[float] = []
     to_sidecar: list[float] = []
+    via_api: list[float] = []
+    follow = [f"--config-configmap={namespace}/guardmesh-bundle/bundle.yaml", *_api_access(cluster, namespace, work)]
     with (
         ConfigMapMirror(
             cluster.kubeconfig, namespace, "guardmesh-bundle", work / "bundle", lambda _, t: writes.append(t)
@@ -191,30 +206,34 @@ def propagation(cluster: Cluster, changes: int, work: Path) -> dict[str, Any]:
     ):
         mirror.written.wait(30)
         extra = ["--pod-labels", str(labels)]
-        with running_sidecar(
-            "http://127.0.0.1:9/mcp", config=work / "bundle" / "bundle.yaml", extra_args=extra
-        ) as sidecar:
-
-            def sidecar_hash() -> str:
-                with urllib.request.urlopen(sidecar.admin + "/readyz", timeout=5) as response:  # noqa: S310 - http URL
-                    value: str = json.loads(response.read())["configHash"]
-                return value
-
+        with (
+            running_sidecar(
+                "http://127.0.0.1:9/mcp", config=work / "bundle" / "bundle.yaml", extra_args=extra
+            ) as by_file,
+            running_sidecar("http://127.0.0.1:9/mcp", config=stale, extra_args=[*extra, *follow]) as by_api,
+        ):
+            wait_until("the API sidecar", lambda: _readyz(by_api.admin)["configSource"] == "api", timeout=30)
             for change in range(changes):
-                before_hash, before_writes = sidecar_hash(), len(writes)
+                before = {name: _readyz(s.admin)["configHash"] for name, s in (("file", by_file), ("api", by_api))}
+                before_writes = len(writes)
                 patch = {"spec": {"native": {"deny": ["*delete*", "get-env", f"tool-{change}"]}}}
                 start = time.monotonic()
                 custom.patch_namespaced_custom_object(
                     "guardmesh.dev", "v1alpha1", namespace, "securityguards", "no-dangerous-tools", patch
                 )
-                wait_until("the ConfigMap write", partial(_grew, writes, before_writes), timeout=60, interval=0.005)
-                written = writes[-1]
-                wait_until(
-                    "the sidecar reload", partial(_differs, sidecar_hash, before_hash), timeout=30, interval=0.005
-                )
-                reloaded = time.monotonic()
+                seen: dict[str, float] = {}
+                deadline = start + 60
+                while len(seen) < 2 and time.monotonic() < deadline:
+                    for name, sidecar in (("file", by_file), ("api", by_api)):
+                        if name not in seen and _readyz(sidecar.admin)["configHash"] != before[name]:
+                            seen[name] = time.monotonic()
+                    time.sleep(0.005)
+                if len(seen) < 2 or len(writes) <= before_writes:
+                    raise TimeoutError(f"change {change}: a sidecar never reloaded ({sorted(seen)})")
+                written = writes[before_writes]
                 to_configmap.append(written - start)
-                to_sidecar.append(reloaded - written)
+                to_sidecar.append(seen["file"] - written)
+                via_api.append(seen["api"] - start)
     cluster.kubectl("delete", "namespace", namespace, "--wait=false")
     total = [a + b for a, b in zip(to_configmap, to_sidecar, strict=True)]
     return {
@@ -230,6 +249,10 @@ def propagation(cluster: Cluster, changes: int, work: Path) -> dict[str, Any]:
         "apply_to_enforced_without_kubelet_sync": {
             "p50_ms": _ms(percentile(total, 0.5)),
             "p99_ms": _ms(percentile(total, 0.99)),
+        },
+        "apply_to_enforced_following_the_api": {
+            "p50_ms": _ms(percentile(via_api, 0.5)),
+            "p99_ms": _ms(percentile(via_api, 0.99)),
         },
     }
 
@@ -247,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         running_cluster(Path(tmp) / "plane") as cluster,
     ):
         work = Path(tmp)
-        with running_operator(cluster, work) as operator:
+        with running_operator(cluster, work, "--sidecar-follow-configmap") as operator:
             results = {
                 "admission": admission(
                     cluster, operator.metrics, "label.inject.guardmesh.dev", args.rate, args.seconds

@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from guardmesh_operator.reconcile import injected_ports, network_policy, plan_namespace
+from guardmesh_operator.reconcile import bundle_reader_rbac, injected_ports, network_policy, plan_namespace
 
 
 def _obj(name: str, spec: dict[str, Any], generation: int = 1, deleting: bool = False) -> dict[str, Any]:
@@ -62,3 +62,19 @@ def test_the_network_policy_admits_only_the_sidecar_ports_of_the_workload() -> N
         {"ports": [{"port": 15080, "protocol": "TCP"}, {"port": 15090, "protocol": "TCP"}]}
     ]
     assert injected_ports({"metadata": {}}) is None
+
+
+def test_the_bundle_reader_role_reads_one_configmap_for_the_namespaces_accounts() -> None:
+    role, binding = bundle_reader_rbac("team")
+    assert role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["configmaps"],
+            "resourceNames": ["guardmesh-bundle"],
+            "verbs": ["get", "list", "watch"],
+        }
+    ]
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:serviceaccounts:team"}
+    ]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
