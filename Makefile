@@ -71,6 +71,8 @@ quality: deps
 
 bench: deps apt
 	$(PY) hack/bench/run.py
+	taskset -c 1 $(PY) hack/bench/wasm.py | tee docs/bench/wasm.txt
+	taskset -c 1 $(PY) hack/bench/wasm_python_guest.py | tee docs/bench/wasm-python-guest.txt
 
 demo: python  # the demo builds or finds the rest itself, with progress lines
 	$(PY) hack/demo.py

@@ -71,6 +71,9 @@ def test_the_service_account_may_not_read_other_secrets_or_delete_what_it_manage
     assert not can("list", "secrets", "-n", release.namespace)
     assert not can("delete", "pods", "-n", "default")
     assert not can("delete", "configmaps", "-n", "default")
+    assert can("create", "roles", "-n", "default")  # the bundle readers of sidecars that follow the ConfigMap
+    assert not can("delete", "roles", "-n", "default")
+    assert not can("create", "clusterroles")
     assert not can("patch", "mutatingwebhookconfiguration/someone-elses")
 
 

@@ -263,7 +263,8 @@ def test_rbac_grants_exactly_what_the_operator_calls(default: list[Obj]) -> None
         *(("guardmesh.dev", f"{r}/status", v, ()) for r in ("securityguards", "policies") for v in ("get", "patch")),
         ("", "pods", "list", ()),
         ("", "pods", "watch", ()),
-        *(("", "configmaps", v, ()) for v in ("get", "create", "update")),
+        *(("", "configmaps", v, ()) for v in ("get", "create", "update", "list", "watch")),
+        *(("rbac.authorization.k8s.io", r, v, ()) for r in ("roles", "rolebindings") for v in ("create", "update")),
         ("", "events", "create", ()),
         ("networking.k8s.io", "networkpolicies", "create", ()),
         ("networking.k8s.io", "networkpolicies", "patch", ()),
@@ -279,6 +280,19 @@ def test_rbac_grants_exactly_what_the_operator_calls(default: list[Obj]) -> None
     assert _rules(default, "Role", "gm-guardmesh-operator-certs") == {
         ("", "secrets", v, ("gm-guardmesh-webhook-tls",)) for v in ("get", "update", "patch")
     }
+
+
+def test_without_following_the_configmap_the_operator_needs_no_rights_on_roles_and_passes_no_flag(
+    default: list[Obj],
+) -> None:
+    args = find(default, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--sidecar-follow-configmap" in args
+    objs = render(sets=["sidecar.followConfigMap=false"])
+    args = find(objs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--sidecar-follow-configmap" not in args
+    rules = _rules(objs, "ClusterRole", "gm-guardmesh-operator")
+    assert not {rule for rule in rules if rule[0] == "rbac.authorization.k8s.io"}
+    assert {rule[2] for rule in rules if rule[1] == "configmaps"} == {"get", "create", "update"}
 
 
 def test_watching_namespaces_moves_the_rules_into_roles_and_drops_certificate_rights_with_cert_manager() -> None:
