@@ -20,6 +20,9 @@ Pod = dict[str, Any]
 SIDECAR = "guardmesh-sidecar"
 BUNDLE_VOLUME = "guardmesh-bundle"
 LABELS_VOLUME = "guardmesh-pod"
+CACHE_VOLUME = "guardmesh-cache"
+"""A writable emptyDir for downloaded and compiled WebAssembly guards: the sidecar's root filesystem is read-only."""
+CACHE_DIR = "/var/cache/guardmesh"
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
@@ -212,7 +215,7 @@ def inject(pod: Pod, namespace: str, options: PodOptions, settings: InjectorSett
         listen_port=listen,
         admin_port=admin,
         probes=probes,
-        volumes=[BUNDLE_VOLUME, LABELS_VOLUME],
+        volumes=[BUNDLE_VOLUME, LABELS_VOLUME, CACHE_VOLUME],
         config_hash=_settings_hash(settings, options),
     )
     sidecar = _container(record, namespace, work, options, settings, _token_mount(server))
@@ -227,6 +230,7 @@ def inject(pod: Pod, namespace: str, options: PodOptions, settings: InjectorSett
                 "name": LABELS_VOLUME,
                 "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]},
             },
+            {"name": CACHE_VOLUME, "emptyDir": {"sizeLimit": "256Mi"}},
         ]
     )
     meta.setdefault("labels", {})[WORKLOAD] = work
@@ -269,6 +273,7 @@ def _container(
             {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
             {"name": "OTEL_SERVICE_NAME", "value": work},
             {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": f"k8s.namespace.name={namespace},k8s.pod.name=$(POD_NAME)"},
+            {"name": "GUARDMESH_WASM_CACHE", "value": f"{CACHE_DIR}/wasm"},
         ],
         "ports": [
             {"name": record.port_name, "containerPort": record.listen_port, "protocol": "TCP"},
@@ -291,6 +296,7 @@ def _container(
         "volumeMounts": [
             {"name": BUNDLE_VOLUME, "mountPath": "/etc/guardmesh/bundle", "readOnly": True},
             {"name": LABELS_VOLUME, "mountPath": "/etc/guardmesh/pod", "readOnly": True},
+            {"name": CACHE_VOLUME, "mountPath": CACHE_DIR},
         ],
     }
     if settings.follow_configmap:
@@ -321,7 +327,7 @@ def uninject(pod: Pod) -> Pod:
         record = json.loads(annotations[STATUS])
         container_name, volumes = record["container"], set(record["volumes"])
     except (ValueError, KeyError, TypeError):
-        record, container_name, volumes = {}, SIDECAR, {BUNDLE_VOLUME, LABELS_VOLUME}
+        record, container_name, volumes = {}, SIDECAR, {BUNDLE_VOLUME, LABELS_VOLUME, CACHE_VOLUME}
     spec = out.get("spec", {})
     for key in ("initContainers", "containers"):
         if key in spec:
