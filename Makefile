@@ -73,6 +73,7 @@ bench: deps apt
 	$(PY) hack/bench/run.py
 	taskset -c 1 $(PY) hack/bench/wasm.py | tee docs/bench/wasm.txt
 	taskset -c 1 $(PY) hack/bench/wasm_python_guest.py | tee docs/bench/wasm-python-guest.txt
+	$(PY) hack/bench/webhook.py --out docs/bench/operator
 
 demo: python  # the demo builds or finds the rest itself, with progress lines
 	$(PY) hack/demo.py

@@ -75,8 +75,13 @@ class Engine:
         fired = self.matcher.fired(text)
         findings: list[Finding] = []
         capped = False
+        present = text.scopes
         for index in sorted(set(fired)):
-            capped |= self._verify(self.rules.compiled[index], text, findings)
+            rule = self.rules.compiled[index]
+            # A rule for places the message does not have (results, in a tools/call request) cannot
+            # find anything; its RE2 pass over the whole text would cost microseconds for nothing.
+            if rule.scopes is None or not rule.scopes.isdisjoint(present):
+                capped |= self._verify(rule, text, findings)
         scan = Scan(tuple(findings), text.truncated or capped)
         text.cache[key] = (self, scan)
         return scan

@@ -176,6 +176,11 @@ class MessageText:
         return self._places[i][0]
 
     @property
+    def scopes(self) -> frozenset[Scope]:
+        """The scopes of the text's segments: rules for none of them need not be looked for."""
+        return frozenset(place[0] for place in self._places)
+
+    @property
     def encoded(self) -> bytes:
         """`joined` in UTF-8, which matchers and rule regexes scan."""
         if self._encoded is None:
