@@ -15,7 +15,6 @@ import asyncio
 import base64
 import datetime
 import hashlib
-import ipaddress
 import logging
 import shutil
 import ssl
@@ -29,12 +28,11 @@ from typing import Any, Literal, Protocol
 import yaml
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 from pydantic import Field, ValidationError
 
 from guardmesh.config.base import Spec
+from guardmesh_operator.certs import issue_pair, san
 from guardmesh_operator.kube import Kube
 from guardmesh_operator.webhooks import tls_context
 
@@ -108,17 +106,6 @@ class Material:
         return {CA_KEY: self.ca_bundle, CERT_KEY: self.cert, KEY_KEY: self.key}
 
 
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common[:64])])
-
-
-def _san(host: str) -> x509.GeneralName:
-    try:
-        return x509.IPAddress(ipaddress.ip_address(host))
-    except ValueError:
-        return x509.DNSName(host)
-
-
 def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
@@ -126,33 +113,7 @@ def _pem(cert: x509.Certificate) -> bytes:
 def issue(hosts: Sequence[str], now: datetime.datetime, days: int, previous_bundle: bytes = b"") -> Material:
     """A new CA and a certificate for `hosts` signed by it; the bundle also keeps the still-valid previous CAs."""
     not_after = now + datetime.timedelta(days=days)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"guardmesh-webhook-ca-{now:%Y%m%d%H%M%S}"))
-        .issuer_name(_name(f"guardmesh-webhook-ca-{now:%Y%m%d%H%M%S}"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(hosts[0]))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(not_after)
-        .add_extension(x509.SubjectAlternativeName([_san(h) for h in hosts]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca, cert, key = issue_pair(hosts, f"guardmesh-webhook-ca-{now:%Y%m%d%H%M%S}", now, not_after)
     kept = {_pem(c): None for c in _certs(previous_bundle) if c.not_valid_after_utc > now}
     bundle = b"".join([_pem(ca), *kept])
     key_pem = key.private_bytes(
@@ -196,7 +157,7 @@ def renewal_reason(material: Material | None, hosts: Sequence[str], now: datetim
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return "tls.crt has no subject alternative names"
-    if set(map(_san, hosts)) - set(names):
+    if set(map(san, hosts)) - set(names):
         return f"tls.crt does not cover {', '.join(hosts)}"
     if cert.not_valid_after_utc - now <= datetime.timedelta(days=renew_days):
         return f"tls.crt expires on {cert.not_valid_after_utc:%Y-%m-%d}"
