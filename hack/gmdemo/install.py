@@ -9,15 +9,12 @@ import contextlib
 import json
 import ssl
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from guardmesh_operator.certs import ServingCert, write_serving_cert
+from tests.e2e.operator.process import OperatorError, operator_argv, wait_answering
 from tests.e2e.operator.webhook_config import mutating, validating
 from tests.support.cluster import Cluster
 from tests.support.peers import REPO_ROOT, free_port
@@ -42,19 +39,10 @@ class OperatorProcess:
 
 
 def _wait_ok(proc: subprocess.Popen[bytes], url: str, log: Path, context: ssl.SSLContext | None) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise DemoError(f"the operator exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2, context=context) as response:  # noqa: S310 - our own http(s) URL
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            raise DemoError(f"the operator did not answer {url} within 60 s")
-        time.sleep(0.2)
+    try:
+        wait_answering(proc, url, log, context)
+    except OperatorError as exc:
+        raise DemoError(str(exc)) from None
 
 
 def apply_crds(cluster: Cluster) -> None:
@@ -118,18 +106,7 @@ def operator(
     where = where or endpoint(work)
     certs, port, live = where.certs, where.port, free_port()
     log_path = work / "operator.log"
-    argv = [
-        sys.executable,
-        "-m",
-        "guardmesh_operator",
-        "run",
-        "--webhook-host=127.0.0.1",
-        f"--webhook-port={port}",
-        f"--webhook-cert={certs.cert}",
-        f"--webhook-key={certs.key}",
-        f"--liveness=http://127.0.0.1:{live}/healthz",
-        "--image=guardmesh/sidecar:demo",
-    ]
+    argv = operator_argv(certs, port, live, "guardmesh/sidecar:demo")
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             argv, env=cluster.env(), stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT, start_new_session=True

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from guardmesh_operator.certs import write_serving_cert
+from guardmesh_operator.certs import ServingCert, write_serving_cert
 from tests.e2e.operator.webhook_config import mutating, validating
 from tests.support.cluster import Cluster
 from tests.support.peers import REPO_ROOT, free_port
@@ -45,7 +45,8 @@ class Operator:
         return body.decode()
 
 
-def _wait_live(proc: subprocess.Popen[bytes], url: str, log_path: Path, context: ssl.SSLContext | None) -> None:
+def wait_answering(proc: subprocess.Popen[bytes], url: str, log_path: Path, context: ssl.SSLContext | None) -> None:
+    """Wait (at most 60 s) until the operator answers `url` with 200; OperatorError with its log if it exits."""
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
@@ -63,6 +64,23 @@ def _wait_live(proc: subprocess.Popen[bytes], url: str, log_path: Path, context:
         time.sleep(0.2)
 
 
+def operator_argv(certs: ServingCert, port: int, live: int, image: str, *extra_args: str) -> list[str]:
+    """`python -m guardmesh_operator run` with its webhooks and liveness endpoint on 127.0.0.1."""
+    return [
+        sys.executable,
+        "-m",
+        "guardmesh_operator",
+        "run",
+        "--webhook-host=127.0.0.1",
+        f"--webhook-port={port}",
+        f"--webhook-cert={certs.cert}",
+        f"--webhook-key={certs.key}",
+        f"--liveness=http://127.0.0.1:{live}/healthz",
+        f"--image={image}",
+        *extra_args,
+    ]
+
+
 @contextlib.contextmanager
 def running_operator(cluster: Cluster, work: Path, *extra_args: str) -> Iterator[Operator]:
     """CRDs applied, the operator running (webhooks on loopback HTTPS), webhook configurations registered."""
@@ -77,27 +95,15 @@ def running_operator(cluster: Cluster, work: Path, *extra_args: str) -> Iterator
     certs = write_serving_cert(work / "certs", ["127.0.0.1"])
     port, live = free_port(), free_port()
     log_path = work / "operator.log"
-    argv = [
-        sys.executable,
-        "-m",
-        "guardmesh_operator",
-        "run",
-        "--webhook-host=127.0.0.1",
-        f"--webhook-port={port}",
-        f"--webhook-cert={certs.cert}",
-        f"--webhook-key={certs.key}",
-        f"--liveness=http://127.0.0.1:{live}/healthz",
-        "--image=guardmesh/sidecar:e2e",
-        *extra_args,
-    ]
+    argv = operator_argv(certs, port, live, "guardmesh/sidecar:e2e", *extra_args)
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(argv, env=cluster.env(), stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
     base = f"https://127.0.0.1:{port}"
     suffix = uuid.uuid4().hex[:6]
     names = (f"guardmesh-inject-{suffix}", f"guardmesh-validate-{suffix}")
     try:
-        _wait_live(proc, f"http://127.0.0.1:{live}/healthz", log_path, None)
-        _wait_live(proc, f"{base}/healthz", log_path, ssl.create_default_context(cafile=str(certs.ca)))
+        wait_answering(proc, f"http://127.0.0.1:{live}/healthz", log_path, None)
+        wait_answering(proc, f"{base}/healthz", log_path, ssl.create_default_context(cafile=str(certs.ca)))
         ca = certs.ca.read_bytes()
         cluster.apply(json.dumps(mutating(names[0], base, ca)))
         cluster.apply(json.dumps(validating(names[1], base, ca)))
