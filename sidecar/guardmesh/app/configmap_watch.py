@@ -120,7 +120,7 @@ class ConfigMapWatch:
                 backoff = 1.0
                 while not self._stop.is_set():
                     version = self._watch(version)
-            except WatchError as exc:
+            except (WatchError, OSError, http.client.HTTPException) as exc:  # a stream cut mid-watch, too
                 if self._stop.is_set():
                     return
                 self._last_ok = 0.0
