@@ -53,6 +53,8 @@ class Runtime:
         self.bundle = bundle
         self.pipeline = self._build(bundle)
         self.config_hash = self._digest(text)
+        self._in_force: tuple[bytes | None, str] = (text, str(config_path))
+        """The config text in force and where it came from, to pick this pod's entries again on a relabel."""
         telemetry.metrics.config_info.labels(self.config_hash).set(1)
 
     def _build(self, bundle: Bundle) -> Pipeline:
@@ -110,6 +112,20 @@ class Runtime:
         """Load the file again; on any error keep the old pipeline, log, count and report it in readiness."""
         return self.apply(self._read(), str(self.config_path))
 
+    def relabel(self) -> bool:
+        """Pick this pod's entries again from the config in force, after its labels file changed."""
+        try:
+            self._signature = self._stat()
+            if self.labels_path is not None:
+                self._labels = parse_pod_labels(self.labels_path.read_bytes(), str(self.labels_path))
+        except OSError as exc:
+            self.config_error = f"{self.labels_path}: cannot read: {exc.strerror}"
+            return False
+        except ConfigError as exc:
+            self.config_error = str(exc)
+            return False
+        return self.apply(*self._in_force)
+
     def apply(self, text: bytes | None, source: str) -> bool:
         """Put a new config in force (from the file, or from the API); on any error keep the old pipeline,
         log, count and report it in readiness. True when the pipeline changed."""
@@ -130,6 +146,7 @@ class Runtime:
             return False
         metrics.config_info.labels(self.config_hash).set(0)
         self.bundle, self.pipeline, self.config_hash, self.config_error = bundle, pipeline, digest, None
+        self._in_force = (text, source)
         metrics.config_info.labels(digest).set(1)
         metrics.reloads.labels("ok").inc()
         log.info("config reloaded: %d guards, hash %s", len(bundle.guards), digest)
@@ -145,8 +162,13 @@ class Runtime:
         async def poll() -> None:
             while True:
                 await asyncio.sleep(interval)
-                # While the API feeds the config, the mounted copy lags behind it: reading it would step back.
-                if self.changed() and not (self.api_source is not None and self.api_source.healthy()):
+                if not self.changed():
+                    continue
+                # While the API feeds the config, the mounted copy lags behind it: reading it would step
+                # back. Only the pod's labels are taken from the files then.
+                if self.api_source is not None and self.api_source.healthy():
+                    self.relabel()
+                else:
                     self.reload()
 
         task = asyncio.create_task(poll())

@@ -1,5 +1,6 @@
 """The sidecar side of per-namespace bundles: a GuardBundleSet, pod labels from the downward API, selection, reload."""
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -112,3 +113,28 @@ def test_the_sidecar_takes_the_labels_file_from_a_flag_or_the_environment(monkey
     assert args.pod_labels == Path("/etc/pod/labels")
     monkeypatch.setenv("GUARDMESH_POD_LABELS", "/from/env")
     assert http_parser().parse_args(["--upstream", "http://127.0.0.1:1/mcp"]).pod_labels == Path("/from/env")
+
+
+class _LiveApi:
+    def healthy(self) -> bool:
+        return True
+
+
+async def test_while_the_api_feeds_the_config_a_relabel_reselects_from_it_and_not_from_the_stale_file(
+    telemetry: Telemetry, tmp_path: Path, write_bundle: Callable[[dict[str, Any] | str], Path]
+) -> None:
+    stale = _set(("web", {"app": "web"}, [_guard("old")]))
+    config = write_bundle(stale)
+    labels = tmp_path / "labels"
+    labels.write_text('app="web"\n')
+    runtime = Runtime(telemetry, "test-server", config, labels)
+    runtime.api_source = _LiveApi()
+    newer = _set(("web", {"app": "web"}, [_guard("pins")]), ("api", {"app": "api"}, [_guard("secrets", "secrets")]))
+    assert runtime.apply(orjson.dumps(newer), "configmap ns/guardmesh-bundle")
+    labels.write_text('app="api"\n')
+    async with runtime.watching(interval=0.01):
+        for _ in range(200):
+            if [g.name for g in runtime.bundle.guards] == ["secrets"]:
+                break
+            await asyncio.sleep(0.01)
+    assert [g.name for g in runtime.bundle.guards] == ["secrets"]  # from the API's set, not the file's
