@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import json
 import random
-import statistics
 import string
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sidecar"))
+
+from timing import timed
 
 from guardmesh.config import default_bundle
 from guardmesh.engine import Engine, MessageText, extract, load_rules
@@ -111,23 +110,6 @@ def tools_list(size: int) -> dict[str, Any]:
     last["description"] += " " + _fill(PROSE, max(0, room - 2))
     tools.append(last)
     return body
-
-
-def _timed(fn: Callable[[], object], iterations: int) -> tuple[float, float]:
-    """p50 and p99 of one call, in microseconds."""
-    samples = []
-    for _ in range(min(200, iterations // 10)):  # warm-up
-        fn()
-    gc.disable()
-    try:
-        for _ in range(iterations):
-            start = time.perf_counter_ns()
-            fn()
-            samples.append(time.perf_counter_ns() - start)
-    finally:
-        gc.enable()
-    samples.sort()
-    return statistics.median(samples) / 1000, samples[int(len(samples) * 0.99) - 1] / 1000
 
 
 def _scan(engine: Engine, text: MessageText) -> object:
@@ -210,19 +192,19 @@ def main() -> None:
     for label, (body, method) in messages.items():
         size = len(orjson.dumps(body))
         text = extract(body, method)
-        p50, p99 = _timed(functools.partial(extract, body, method), args.iterations)
+        p50, p99 = timed(functools.partial(extract, body, method), args.iterations)
         cells = []
         entry: dict[str, Any] = {"bytes": size, "segments": len(text.segments), "extract_us": [p50, p99], "scan_us": {}}
         for name, engine in engines.items():
             n = args.iterations if name != "python-re" else max(100, args.iterations // 20)
             found = len(engine.scan(_fresh(text)))
-            s50, s99 = _timed(functools.partial(_scan, engine, text), n)
+            s50, s99 = timed(functools.partial(_scan, engine, text), n)
             entry["scan_us"][name] = [s50, s99]
             cells.append(f"{s50:>8.1f} / {s99:>6.1f}" + (f" ({found}!)" if found else "     "))
         raw = orjson.dumps(body)
-        b50, b99 = _timed(functools.partial(_message, raw, method), args.iterations)
+        b50, b99 = timed(functools.partial(_message, raw, method), args.iterations)
         outcome = _run_pipeline(pipeline, raw, method, ctx)
-        g50, g99 = _timed(functools.partial(_run_pipeline, pipeline, raw, method, ctx), args.iterations)
+        g50, g99 = timed(functools.partial(_run_pipeline, pipeline, raw, method, ctx), args.iterations)
         entry |= {"parse_us": [b50, b99], "default_guards_us": [g50, g99]}
         entry["default_guards"] = [e.guard for e in outcome.evaluations]
         figures["messages"][label] = entry

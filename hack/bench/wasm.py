@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "sidecar"))
 sys.path.insert(0, str(ROOT / "hack" / "bench"))
 
-from wasm_marshal import tools_call, tools_list  # noqa: E402 - the bench folder's own module
+from timing import rss_kib, timed  # noqa: E402 - the bench folder's own modules
+from wasm_marshal import tools_call, tools_list  # noqa: E402
 
 from guardmesh.config.models import SecurityGuardSpec  # noqa: E402
 from guardmesh.guards.api import GuardContext  # noqa: E402
@@ -37,23 +37,6 @@ from guardmesh.guards.registry import GuardResources, build_guard  # noqa: E402
 from guardmesh.protocol.jsonrpc import Direction, Message, classify  # noqa: E402
 
 DENY = ["delete_*", "*exec*", "drop_*"]
-
-
-def rss_kib() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def timed(call: Callable[[], object], iterations: int) -> tuple[float, float]:
-    for _ in range(min(500, iterations)):
-        call()
-    samples = []
-    for _ in range(iterations):
-        start = time.perf_counter_ns()
-        call()
-        samples.append(time.perf_counter_ns() - start)
-    samples.sort()
-    return statistics.median(samples) / 1000, samples[int(len(samples) * 0.99)] / 1000
 
 
 def messages() -> dict[str, Message]:

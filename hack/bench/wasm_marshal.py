@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import functools
-import statistics
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import wasmtime
+from timing import timed  # the bench folder's own module
 from wasmtime import component as wc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,18 +95,6 @@ def _call(func: wc.Func, store: wasmtime.Store, body: dict[str, Any], shape: Cal
     return func(store, shape(body))
 
 
-def _timed(call: Callable[[], object], iterations: int) -> tuple[float, float]:
-    for _ in range(min(200, iterations)):
-        call()
-    samples = []
-    for _ in range(iterations):
-        start = time.perf_counter_ns()
-        call()
-        samples.append(time.perf_counter_ns() - start)
-    samples.sort()
-    return statistics.median(samples) / 1000, samples[int(len(samples) * 0.99)] / 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--iterations", type=int, default=2000)
@@ -146,7 +133,7 @@ def main() -> None:
         }
         cells = []
         for name in ("as-string", "as-bytes", "as-record"):
-            p50, p99 = _timed(shapes[name], args.iterations)
+            p50, p99 = timed(shapes[name], args.iterations)
             cells.append(f"{p50:7.1f} / {p99:5.0f}")
         print(f"{label:<22}{size:>7}  " + "  ".join(f"{c:>15}" for c in cells))
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,8 @@ import orjson
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "sidecar"))
 
+from timing import rss_kib, timed  # noqa: E402 - beside this file
+
 from guardmesh.config.models import SecurityGuardSpec  # noqa: E402
 from guardmesh.guards.api import GuardContext, Verdict  # noqa: E402
 from guardmesh.guards.registry import GuardResources, build_guard  # noqa: E402
@@ -34,24 +34,6 @@ from guardmesh.protocol.jsonrpc import Direction, Message, classify  # noqa: E40
 
 TRUSTED = [{"name": "trusted-mail", "tools": ["send_email", "read_inbox", "search_mail", "delete_email"]}]
 CONFIG = {"trustedServers": TRUSTED, "maxEditDistance": 1, "minLengthForEditDistance": 5}
-
-
-def rss_kib() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def timed(call: Callable[[], object], iterations: int, warmup: int = 300) -> tuple[float, float]:
-    """Median and 99th percentile of one call, in µs, after a warm-up."""
-    for _ in range(min(warmup, iterations)):
-        call()
-    samples = []
-    for _ in range(iterations):
-        start = time.perf_counter_ns()
-        call()
-        samples.append(time.perf_counter_ns() - start)
-    samples.sort()
-    return statistics.median(samples) / 1000, samples[int(len(samples) * 0.99)] / 1000
 
 
 def call_of(size: int) -> Message:
