@@ -126,8 +126,8 @@ class MessageText:
     Segments are kept as parallel lists and turned into `Segment` objects only when asked for
     (findings are rare; building objects for every string of every message is not free)."""
 
-    __slots__ = ("_byte_starts", "_encoded", "_extra", "_places", "_raws", "_segments", "_texts", "cache",
-                 "joined", "starts", "truncated")  # fmt: skip
+    __slots__ = ("_byte_starts", "_encoded", "_extra", "_places", "_raws", "_scopes", "_segments", "_texts",
+                 "cache", "joined", "starts", "truncated")  # fmt: skip
 
     def __init__(
         self,
@@ -152,6 +152,7 @@ class MessageText:
         self._segments: list[Segment] | None = None
         self._encoded: bytes | None = None
         self._byte_starts: list[int] | None = None
+        self._scopes: frozenset[Scope] | None = None
 
     def __len__(self) -> int:
         return len(self._texts)
@@ -178,7 +179,9 @@ class MessageText:
     @property
     def scopes(self) -> frozenset[Scope]:
         """The scopes of the text's segments: rules for none of them need not be looked for."""
-        return frozenset(place[0] for place in self._places)
+        if self._scopes is None:
+            self._scopes = frozenset(place[0] for place in self._places)
+        return self._scopes
 
     @property
     def encoded(self) -> bytes:
