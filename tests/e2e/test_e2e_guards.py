@@ -18,6 +18,7 @@ import pytest
 
 from tests.e2e.transcripts import differences, ts_transcript
 from tests.support import peers
+from tests.support.mcp_client import call_tool, tool_names
 from tests.support.sidecar import Sidecar, running_sidecar, stdio_command, wait_for_audit, write_bundle
 from tests.support.wire import JSON_AND_SSE, initialize
 
@@ -48,29 +49,10 @@ def deny_echo(everything: peers.ServerCommand, tmp_path_factory: pytest.TempPath
         yield sidecar
 
 
-async def _tool_names(url: str) -> list[str]:
-    from mcp import Client
-
-    async with Client(url, mode="legacy") as client:
-        return [t.name for t in (await client.list_tools()).tools]
-
-
-async def _call(url: str, tool: str, arguments: dict[str, Any]) -> Any:
-    """Call a tool; returns the result, or the MCPError the call raised."""
-    from mcp import Client
-    from mcp.shared.exceptions import MCPError
-
-    async with Client(url, mode="legacy") as client:
-        try:
-            return await client.call_tool(tool, arguments)
-        except MCPError as exc:
-            return exc
-
-
 async def test_a_denied_tool_is_filtered_out_of_tools_list(everything: peers.ServerCommand, deny_echo: Sidecar) -> None:
     assert everything.url is not None
-    direct = await _tool_names(everything.url)
-    proxied = await _tool_names(deny_echo.url)
+    direct = await tool_names(everything.url)
+    proxied = await tool_names(deny_echo.url)
     assert "echo" in direct
     assert "echo" not in proxied
     assert sorted(proxied) == sorted(t for t in direct if t != "echo")
@@ -85,11 +67,11 @@ async def test_a_call_to_a_denied_tool_gets_a_json_rpc_error_naming_the_guard(de
     from mcp.shared.exceptions import MCPError
 
     before = len(deny_echo.audit())
-    outcome = await _call(deny_echo.url, "echo", {"message": "let me through"})
+    outcome = await call_tool(deny_echo.url, "echo", {"message": "let me through"})
     assert isinstance(outcome, MCPError), f"the call was not refused: {outcome!r}"
     assert outcome.code == GUARD_DENIED
     assert "deny-echo" in outcome.message
-    allowed = await _call(deny_echo.url, "get-sum", {"a": 1, "b": 2})
+    allowed = await call_tool(deny_echo.url, "get-sum", {"a": 1, "b": 2})
     assert not isinstance(allowed, MCPError), allowed
     records = [r for r in deny_echo.wait_for_audit(before + 1)[before:] if r["method"] == "tools/call"]
     assert len(records) == 1, deny_echo.audit()
@@ -101,7 +83,7 @@ async def test_a_call_to_a_denied_tool_gets_a_json_rpc_error_naming_the_guard(de
 
 
 async def test_every_guard_decision_is_counted_in_metrics(deny_echo: Sidecar) -> None:
-    await _call(deny_echo.url, "echo", {"message": "again"})
+    await call_tool(deny_echo.url, "echo", {"message": "again"})
     metrics = deny_echo.get_admin("/metrics")
     lines = [line for line in metrics.splitlines() if line.startswith("guardmesh_guard_decisions_total{")]
     denied = [line for line in lines if 'guard="deny-echo"' in line and 'decision="deny"' in line]

@@ -15,6 +15,7 @@ import pytest
 from tests.guests import HERE as GUESTS_SRC
 from tests.guests import built
 from tests.support import peers
+from tests.support.mcp_client import call_tool, tool_names
 from tests.support.sidecar import Sidecar, running_sidecar, write_bundle
 
 pytestmark = pytest.mark.e2e
@@ -58,39 +59,21 @@ def _blocked(name: str) -> bool:
     return name == "echo" or name.endswith("-env")
 
 
-async def _tool_names(url: str) -> list[str]:
-    from mcp import Client
-
-    async with Client(url, mode="legacy") as client:
-        return [t.name for t in (await client.list_tools()).tools]
-
-
-async def _call(url: str, tool: str, arguments: dict[str, Any]) -> Any:
-    from mcp import Client
-    from mcp.shared.exceptions import MCPError
-
-    async with Client(url, mode="legacy") as client:
-        try:
-            return await client.call_tool(tool, arguments)
-        except MCPError as exc:
-            return exc
-
-
 async def test_the_pattern_guard_filters_blocked_tools_out_of_the_list(
     everything: peers.ServerCommand, guarded: Sidecar
 ) -> None:
     assert everything.url is not None
-    direct = await _tool_names(everything.url)
+    direct = await tool_names(everything.url)
     assert "echo" in direct
     assert "get-env" in direct
-    proxied = await _tool_names(guarded.url)
+    proxied = await tool_names(guarded.url)
     assert sorted(proxied) == sorted(n for n in direct if not _blocked(n))
 
 
 async def test_the_pattern_guard_refuses_a_call_of_a_blocked_tool(guarded: Sidecar) -> None:
     from mcp.shared.exceptions import MCPError
 
-    refused = await _call(guarded.url, "echo", {"message": "hi"})
+    refused = await call_tool(guarded.url, "echo", {"message": "hi"})
     assert isinstance(refused, MCPError)
     assert "patterns" in str(refused)
     assert 'blocked-tool: tool "echo" is blocked' in str(refused)
@@ -101,7 +84,7 @@ async def test_the_pattern_guard_refuses_a_call_of_a_blocked_tool(guarded: Sidec
 
 
 async def test_other_tools_work_while_a_looping_guest_is_stopped_on_every_request(guarded: Sidecar) -> None:
-    result = await _call(guarded.url, "get-sum", {"a": 2, "b": 3})
+    result = await call_tool(guarded.url, "get-sum", {"a": 2, "b": 3})
     assert not isinstance(result, Exception), result
     assert "5" in str(result.content)
     assert guarded.proc.poll() is None
@@ -142,10 +125,10 @@ async def test_a_component_of_another_contract_version_is_refused_on_reload_and_
         write_bundle(bundle, _patterns(other, ["echo"]))
         state = await asyncio.to_thread(_ready_when, sidecar, True)
         assert "implements guardmesh:guard@0.2.0" in str(state["configError"]), state
-        assert isinstance(await _call(sidecar.url, "echo", {"message": "x"}), MCPError), "the old guard must stay"
+        assert isinstance(await call_tool(sidecar.url, "echo", {"message": "x"}), MCPError), "the old guard must stay"
 
         write_bundle(bundle, _patterns(pattern, ["get-sum"]))
         state = await asyncio.to_thread(_ready_when, sidecar, False)
         assert state["configError"] is None
-        assert not isinstance(await _call(sidecar.url, "echo", {"message": "x"}), Exception)
-        assert isinstance(await _call(sidecar.url, "get-sum", {"a": 1, "b": 2}), MCPError)
+        assert not isinstance(await call_tool(sidecar.url, "echo", {"message": "x"}), Exception)
+        assert isinstance(await call_tool(sidecar.url, "get-sum", {"a": 1, "b": 2}), MCPError)

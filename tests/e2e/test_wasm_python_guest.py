@@ -17,6 +17,7 @@ from guardmesh.guards.wasm.guard import WasmGuard
 from guardmesh.guards.wasm.module import ModuleError
 from guardmesh.protocol.jsonrpc import Direction, classify
 from tests.support import peers
+from tests.support.mcp_client import call_tool, list_tools
 from tests.support.sidecar import Sidecar, running_sidecar, write_bundle
 
 pytestmark = pytest.mark.e2e
@@ -73,31 +74,13 @@ def guarded(
         yield sidecar
 
 
-async def _tools(url: str) -> list[dict[str, Any]]:
-    from mcp import Client
-
-    async with Client(url, mode="legacy") as client:
-        return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in (await client.list_tools()).tools]
-
-
-async def _call(url: str, tool: str, arguments: dict[str, Any]) -> Any:
-    from mcp import Client
-    from mcp.shared.exceptions import MCPError
-
-    async with Client(url, mode="legacy") as client:
-        try:
-            return await client.call_tool(tool, arguments)
-        except MCPError as exc:
-            return exc
-
-
 async def test_imitating_tools_are_filtered_out_of_the_real_list(
     everything: peers.ServerCommand, guarded: Sidecar
 ) -> None:
     assert everything.url is not None
-    direct = [t["name"] for t in await _tools(everything.url)]
+    direct = [t["name"] for t in await list_tools(everything.url)]
     assert set(IMITATING) <= set(direct)
-    proxied = [t["name"] for t in await _tools(guarded.url)]
+    proxied = [t["name"] for t in await list_tools(guarded.url)]
     assert proxied == [n for n in direct if n not in IMITATING]
     assert "tools imitating trusted tools" in guarded.log()
 
@@ -106,7 +89,7 @@ async def test_imitating_tools_are_filtered_out_of_the_real_list(
 async def test_a_call_of_an_imitating_tool_is_denied(guarded: Sidecar, tool: str, how: str) -> None:
     from mcp.shared.exceptions import MCPError
 
-    refused = await _call(guarded.url, tool, {})
+    refused = await call_tool(guarded.url, tool, {})
     assert isinstance(refused, MCPError)
     assert "spoofing" in str(refused)
     assert f"imitated-tool: tool '{tool}' imitates a trusted tool ({how}" in str(refused)
@@ -117,7 +100,7 @@ async def test_a_call_of_an_imitating_tool_is_denied(guarded: Sidecar, tool: str
 
 
 async def test_other_tools_are_called_as_usual(guarded: Sidecar) -> None:
-    result = await _call(guarded.url, "get-tiny-image", {})
+    result = await call_tool(guarded.url, "get-tiny-image", {})
     assert not isinstance(result, Exception), result
     assert result.content
     assert guarded.proc.poll() is None
@@ -127,7 +110,7 @@ async def test_the_runtime_judges_the_real_listing_in_deny_mode(
     everything: peers.ServerCommand, cache_dir: Path
 ) -> None:
     assert everything.url is not None
-    listing = {"jsonrpc": "2.0", "id": 3, "result": {"tools": await _tools(everything.url)}}
+    listing = {"jsonrpc": "2.0", "id": 3, "result": {"tools": await list_tools(everything.url)}}
     spec = SecurityGuardSpec.model_validate(_spec({"trustedServers": TRUSTED, "action": "deny"}))
     guard = WasmGuard(spec, cache_dir=cache_dir)
     message = classify(listing, Direction.TO_CLIENT)

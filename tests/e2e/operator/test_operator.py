@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tests.e2e.operator.conftest import make_namespace
+from tests.e2e.operator.pods import server_container
 from tests.e2e.operator.process import Operator
 from tests.support.cluster import Cluster, ClusterError, wait_until
 from tests.support.peers import REPO_ROOT
@@ -144,18 +145,7 @@ def test_a_policy_naming_a_missing_guard_is_rejected(cluster: Cluster, applied: 
 
 
 def _pod(name: str, annotations: dict[str, str], **spec: Any) -> dict[str, Any]:
-    container = {
-        "name": "server",
-        "image": "example/mcp:1",
-        "ports": [{"name": "mcp", "containerPort": 3000}],
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "runAsNonRoot": True,
-            "runAsUser": 1000,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-    }
+    container = server_container("example/mcp:1", 3000)
     meta = {"name": name, "labels": {"guardmesh.dev/inject": "enabled"}, "annotations": annotations}
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": {"containers": [container], **spec}}
 

@@ -20,6 +20,7 @@ from mcp.client import Client
 from mcp.shared.exceptions import MCPError
 
 from tests.e2e.operator.kubelet import ConfigMapMirror
+from tests.e2e.operator.pods import server_container
 from tests.e2e.operator.process import Operator
 from tests.support.cluster import Cluster, wait_until
 from tests.support.peers import REPO_ROOT
@@ -35,18 +36,7 @@ def _labels_file(labels: dict[str, str]) -> str:
 
 
 def _injected_pod(cluster: Cluster, namespace: str) -> dict[str, Any]:
-    container = {
-        "name": "server",
-        "image": "example/everything:1",
-        "ports": [{"name": "mcp", "containerPort": 3001}],
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "runAsNonRoot": True,
-            "runAsUser": 1000,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-    }
+    container = server_container("example/everything:1", 3001)
     labels = {"app": "everything", "guardmesh.dev/inject": "enabled"}
     pod = {
         "apiVersion": "v1",
