@@ -65,15 +65,7 @@ class Release:
         secret = self.secret()
         if "ca.crt" not in secret:
             return None
-        context = ssl.create_default_context(cadata=base64.b64decode(secret["ca.crt"]).decode())
-        try:
-            with (
-                socket.create_connection(("127.0.0.1", self.port), timeout=2) as raw,
-                context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
-            ):
-                return tls.getpeercert(binary_form=True)
-        except OSError:
-            return None
+        return served_cert(self.port, base64.b64decode(secret["ca.crt"]).decode())
 
     def stop_operator(self) -> str:
         """Stop the operator; return its log."""
@@ -100,6 +92,19 @@ def _service_account_kubeconfig(cluster: Cluster, namespace: str, account: str, 
     }
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def served_cert(port: int, ca_pem: str) -> bytes | None:
+    """The certificate served on 127.0.0.1:`port` (DER), if it verifies with `ca_pem`; None otherwise."""
+    context = ssl.create_default_context(cadata=ca_pem)
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=2) as raw,
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+        ):
+            return tls.getpeercert(binary_form=True)
+    except OSError:
+        return None
 
 
 def mcp_pod(name: str, labels: dict[str, str], annotations: dict[str, str]) -> dict[str, Any]:

@@ -8,8 +8,6 @@ import base64
 import datetime
 import json
 import os
-import socket
-import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from guardmesh_operator.webhook_certs import issue
-from tests.chart.release import injected, mcp_pod, new_namespace
+from tests.chart.release import injected, mcp_pod, new_namespace, served_cert
 from tests.chart.render import CHART, LOCAL_VALUES, helm, values_args
 from tests.support.cluster import Cluster, wait_until
 from tests.support.peers import REPO_ROOT, free_port
@@ -40,15 +38,7 @@ class Local:
     operator: subprocess.Popen[bytes]
 
     def served(self) -> bytes | None:
-        context = ssl.create_default_context(cadata=self.ca.decode())
-        try:
-            with (
-                socket.create_connection(("127.0.0.1", self.port), timeout=2) as raw,
-                context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
-            ):
-                return tls.getpeercert(binary_form=True)
-        except OSError:
-            return None
+        return served_cert(self.port, self.ca.decode())
 
 
 @pytest.fixture(scope="module")
