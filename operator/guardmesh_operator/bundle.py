@@ -53,7 +53,12 @@ def compile_namespace(guards: Mapping[str, SecurityGuardSpec], policies: Mapping
             for ref in policy.guards
             if ref.name in guards
         )
-        bundle = Bundle(guards=bundle_guards, trusted_servers=policy.trusted_servers)
+        bundle = Bundle(
+            guards=bundle_guards,
+            trusted_servers=policy.trusted_servers,
+            authentication=policy.authentication,
+            authorization=policy.authorization,
+        )
         entries.append(BundleSetEntry(policy=name, pod_selector=policy.pod_selector, bundle=bundle))
     bundle_set = BundleSet(entries=tuple(entries))
     text = render(bundle_set)

@@ -58,6 +58,28 @@ def _policy_spec() -> Schema:
     props["guards"].update({"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"], "maxItems": 64})
     props["trustedServers"].update({"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]})
     props["trustedServers"]["items"]["properties"]["tools"]["x-kubernetes-list-type"] = "set"
+    spec["x-kubernetes-validations"] = [
+        _rule(
+            "!has(self.authorization) || has(self.authentication)",
+            "authorization needs authentication in the same Policy: without it no caller has an identity",
+            ".authorization",
+        ),
+    ]
+    authn = props["authentication"]
+    authn["x-kubernetes-validations"] = [
+        _rule(
+            "size(self.oauth) > 0 || has(self.kubernetes)",
+            "authentication needs `oauth` issuers, `kubernetes`, or both",
+        ),
+        _rule(
+            "size(self.oauth) == 0 || has(self.resource)",
+            "`resource` (the server's canonical URI) is required with `oauth`",
+            ".resource",
+        ),
+    ]
+    authn["properties"]["oauth"].update({"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["issuer"]})
+    rules = props["authorization"]["properties"]["rules"]
+    rules.update({"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"], "maxItems": 256})
     return spec
 
 

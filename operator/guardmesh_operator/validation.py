@@ -3,11 +3,13 @@
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
+import cel
 import jsonschema  # type: ignore[import-untyped]
 import re2
 from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
+from guardmesh.config.identity import CONDITION_VARIABLES
 from guardmesh.config.models import PolicySpec, SecurityGuardSpec
 from guardmesh.config.native import ToolAccessSettings
 
@@ -104,6 +106,7 @@ def parse_policy(spec: Mapping[str, Any], guards: Collection[str] | None = None,
             if ref.name not in guards:
                 where = f" in namespace {namespace}" if namespace else ""
                 problems.append(f"spec.guards[{i}].name: SecurityGuard {ref.name!r} does not exist{where}")
+    problems.extend(_condition_problems(policy))
     seen: set[str] = set()
     for i, ref in enumerate(policy.guards):
         if ref.name in seen:
@@ -112,6 +115,25 @@ def parse_policy(spec: Mapping[str, Any], guards: Collection[str] | None = None,
     if problems:
         raise Invalid(problems)
     return policy
+
+
+def _condition_problems(policy: PolicySpec) -> Iterator[str]:
+    """Argument conditions the sidecar could not compile, or that read variables it does not provide."""
+    if policy.authorization is None:
+        return
+    for i, rule in enumerate(policy.authorization.rules):
+        if rule.when is None:
+            continue
+        field = f"spec.authorization.rules[{i}].when"
+        try:
+            program = cel.compile(rule.when)
+        except ValueError as exc:
+            yield f"{field}: not a valid CEL expression: {str(exc).splitlines()[0]}"
+            continue
+        unknown = sorted(set(program.variables()) - CONDITION_VARIABLES)
+        if unknown:
+            known = ", ".join(sorted(CONDITION_VARIABLES))
+            yield f"{field}: unknown variable {', '.join(unknown)} (a condition may read {known})"
 
 
 def missing_guards(policy: PolicySpec, guards: Collection[str]) -> list[str]:

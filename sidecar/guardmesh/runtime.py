@@ -58,6 +58,9 @@ class Runtime:
         telemetry.metrics.config_info.labels(self.config_hash).set(1)
 
     def _build(self, bundle: Bundle) -> Pipeline:
+        if bundle.authentication is not None or bundle.authorization is not None:
+            # Refused rather than ignored: a caller check that silently does nothing would let everyone in.
+            raise ConfigError("authentication and authorization are not supported by this sidecar version yet")
         try:
             return Pipeline.from_bundle(bundle, self.resources, self.server_id)
         except GuardBuildError as exc:

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from guardmesh.config.base import Spec
+from guardmesh.config.identity import AccessRule, Authorization
 from guardmesh.config.loader import ConfigError, parse_bundle
 from guardmesh.config.models import API_VERSION, Bundle, BundleGuard, LabelSelector, TrustedServer
 
@@ -50,7 +51,25 @@ class BundleSet(Spec):
             for server in bundle.trusted_servers:
                 servers.setdefault(server.name, server)
         first = matching[0]
-        return first.model_copy(update={"guards": tuple(guards.values()), "trusted_servers": tuple(servers.values())})
+        # Authentication: the first entry that sets it. Authorization: every entry's grants, since each Policy's
+        # rules say what some callers may do; an entry without rules grants nothing beyond the others'.
+        authentication = next((b.authentication for b in matching if b.authentication is not None), None)
+        grants = [b.authorization for b in matching if b.authorization is not None]
+        authorization = None
+        if grants:
+            rules: dict[str, AccessRule] = {}
+            for grant in grants:
+                for rule in grant.rules:
+                    rules.setdefault(rule.name, rule)  # as with guards, the first Policy's rule of a name wins
+            authorization = Authorization(rules=tuple(rules.values()))
+        return first.model_copy(
+            update={
+                "guards": tuple(guards.values()),
+                "trusted_servers": tuple(servers.values()),
+                "authentication": authentication,
+                "authorization": authorization,
+            }
+        )
 
 
 def parse_pod_labels(text: str | bytes, source: str = "<labels>") -> dict[str, str]:

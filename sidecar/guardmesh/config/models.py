@@ -7,6 +7,7 @@ from typing import Final, Literal, Self
 from pydantic import Field, model_validator
 
 from guardmesh.config.base import Spec
+from guardmesh.config.identity import Authentication, Authorization
 from guardmesh.config.native import NativeSettings
 
 API_VERSION: Final = "guardmesh.dev/v1alpha1"
@@ -160,6 +161,19 @@ class PolicySpec(Spec):
     """Declared tools of other servers, for spoofing checks."""
     enforcement_action: EnforcementAction | None = None
     """Default enforcement for guards whose reference does not override it."""
+    authentication: Authentication | None = None
+    """Require and verify a bearer token on every request (OAuth 2.1 resource server, Kubernetes workload
+    identity); off when absent."""
+    authorization: Authorization | None = None
+    """Which caller may use which tool, resource and prompt; needs `authentication`."""
+
+    @model_validator(mode="after")
+    def _authorization_needs_identity(self) -> Self:
+        if self.authorization is not None and self.authentication is None:
+            raise ValueError(
+                "authorization needs authentication in the same Policy: without it no caller has an identity"
+            )
+        return self
 
 
 class Limits(Spec):
@@ -194,6 +208,10 @@ class Bundle(Spec):
     allowed_origins: tuple[str, ...] = ()
     """Browser origins allowed to call the server; requests from any other Origin are refused."""
     limits: Limits = Limits()
+    authentication: Authentication | None = None
+    """Bearer tokens required and verified on every request; off when absent."""
+    authorization: Authorization | None = None
+    """Per-caller grants of tools, resources and prompts; everything is granted when absent."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
