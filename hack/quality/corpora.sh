@@ -14,7 +14,7 @@ root="${GM_CACHE}/quality"
 export UV_PYTHON_DOWNLOADS=never TQDM_DISABLE=1 PYTHONHASHSEED=0
 
 # The samples' key covers every input, so a change to a pin or a builder rebuilds them.
-builder=("${src}/build_corpora.py" "${src}/capture_servers.py" "${src}"/gm_corpora/*.py)
+builder=("${src}/build_corpora.py" "${src}/capture_servers.py" "${src}"/gm_corpora/*.py "${src}"/heldout/*.py)
 key="$(sha12 "${src}/package-lock.json" "${req}"/*.txt "${BASH_SOURCE[0]}" "${builder[@]}")"
 samples="${root}/samples-${key}"
 if [[ -f "${samples}/.complete" ]]; then

