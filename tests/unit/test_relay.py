@@ -87,7 +87,7 @@ async def test_an_unchanged_client_payload_is_forwarded_as_the_very_same_bytes(
     result = await relay.from_client(payload, exchange)
     assert result.forward is payload
     assert result.replies == []
-    assert len(exchange.pending) == 1, "the request awaits its answer"
+    assert len(exchange.requests) == 1, "the request awaits its answer"
 
 
 async def test_a_denied_request_is_answered_and_nothing_is_forwarded(
@@ -101,7 +101,7 @@ async def test_a_denied_request_is_answered_and_nothing_is_forwarded(
     assert reply["error"]["code"] == GUARD_DENIED
     assert "'tools'" in reply["error"]["message"]
     assert "fs_delete" in reply["error"]["message"]
-    assert len(exchange.pending) == 0
+    assert len(exchange.requests) == 0
     assert messages_total(metrics, "tools/call", "request", "denied") == 1
 
 
@@ -111,7 +111,7 @@ async def test_a_batch_with_one_denied_request_forwards_the_rest(relay: Relay, e
     assert result.forward is not None
     assert orjson.loads(result.forward) == [batch[0], batch[2], batch[3]]
     assert [(r["id"], r["error"]["code"]) for r in result.replies] == [(2, GUARD_DENIED)]
-    assert len(exchange.pending) == 2, "both forwarded requests await their answers"
+    assert len(exchange.requests) == 2, "both forwarded requests await their answers"
 
 
 async def test_a_batch_is_refused_where_the_revision_removed_batches(
@@ -143,7 +143,7 @@ async def test_a_check_may_refuse_a_payload_before_any_guard_runs(relay: Relay, 
     assert result.rejected
     assert result.replies[0]["id"] == 8
     assert result.replies[0]["error"]["code"] == -32020
-    assert len(exchange.pending) == 0
+    assert len(exchange.requests) == 0
 
 
 # --- from the server ---------------------------------------------------------------------------
@@ -167,7 +167,7 @@ async def test_a_response_is_matched_to_its_request_so_method_guards_apply(relay
     assert result.messages[0].method == "tools/list"
     assert result.forward is not None
     assert orjson.loads(result.forward)["result"]["tools"] == [{"name": "fs_read"}]
-    assert len(exchange.pending) == 0, "an answered request is forgotten"
+    assert len(exchange.requests) == 0, "an answered request is forgotten"
 
 
 async def test_a_response_to_no_known_request_is_not_mistaken_for_one(relay: Relay, exchange: Exchange) -> None:

@@ -17,7 +17,7 @@ from guardmesh.config import ConfigError
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.setup import telemetry_from_env
 from guardmesh.transports import h1
-from guardmesh.transports.streamable_http import HttpProxy
+from guardmesh.transports.proxy import HttpProxy
 
 log = logging.getLogger("guardmesh.sidecar")
 

@@ -25,6 +25,11 @@ TOO_LARGE: Final = -32054
 FORBIDDEN_ORIGIN: Final = -32055
 """The request came from a browser Origin that is not allowed."""
 
+OVERLOADED: Final = -32056
+"""A bound on outstanding work was reached (sessions, requests awaiting answers, inspection capacity); retry later."""
+UNSUPPORTED_BODY: Final = -32057
+"""The body is declared in a charset or content encoding other than plain UTF-8 JSON (HTTP 415)."""
+
 JsonRpcId = str | int | None
 
 

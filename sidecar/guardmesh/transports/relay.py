@@ -5,59 +5,88 @@ the exchange; the relay parses, runs the pipeline, records telemetry and returns
 (the original bytes when no guard changed anything) and JSON-RPC errors to deliver instead.
 """
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from opentelemetry.trace import Span
 
 from guardmesh.config.models import Phase
 from guardmesh.guards.api import GuardContext
 from guardmesh.pipeline import Outcome
-from guardmesh.protocol.errors import INVALID_REQUEST, JsonRpcId, error_object
+from guardmesh.protocol.errors import INVALID_REQUEST, OVERLOADED, error_object
 from guardmesh.protocol.jsonrpc import Direction, Kind, Message, ProtocolError, parse
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.recorder import Telemetry
-from guardmesh.transports.sessions import BoundedMap, Pending, Session, pending_map
+from guardmesh.transports.correlation import Pending, RequestTable
+from guardmesh.transports.sessions import Session
+
+_NO_ROOM = "Too many requests awaiting answers; wait for some to be answered"
 
 
 @dataclass(slots=True)
 class Exchange:
-    """The state one client payload and its answers share."""
+    """The state one client payload and its answers share. Transports change it through the methods."""
 
     ctx: GuardContext
     session: Session | None = None
-    pending: BoundedMap[JsonRpcId, Pending] = field(default_factory=pending_map)
-    """Requests of this exchange awaiting answers; a session's own map when answers come on another stream."""
+    requests: RequestTable = field(default_factory=RequestTable)
+    """Requests whose answers this exchange delivers (or replaces by errors when its stream ends)."""
     headers: Mapping[str, str] | None = None
     """HTTP headers, for trace context."""
+    own_server_requests: RequestTable = field(default_factory=RequestTable)
+    """Server requests awaiting answers when there is no session to keep them."""
+
+    def bind(self, session: Session, requests: RequestTable | None = None) -> None:
+        """The exchange turned out to belong to `session` (learned from the server's answer or stream);
+        `requests` when the session's own table collects the answers (legacy SSE)."""
+        self.session = session
+        if requests is not None:
+            self.requests = requests
+        version = session.protocol_version or self.ctx.protocol_version
+        self.ctx = dataclasses.replace(self.ctx, session_id=session.id, protocol_version=version)
+
+    def learn_version(self, messages: list[Message]) -> None:
+        """Remember the revision an initialize result settled on, for the rest of the session."""
+        for message in messages:
+            if message.kind is Kind.RESULT and message.method == "initialize":
+                version = message.result.get("protocolVersion")
+                if isinstance(version, str):
+                    self.ctx = dataclasses.replace(self.ctx, protocol_version=version)
+                    if self.session is not None:
+                        self.session.protocol_version = version
 
     @property
-    def server_requests(self) -> BoundedMap[JsonRpcId, Pending]:
-        return self.session.server_requests if self.session is not None else self.pending
+    def server_requests(self) -> RequestTable:
+        """Server requests awaiting the client's answer: the session's, or this exchange's own without one."""
+        return self.session.server_requests if self.session is not None else self.own_server_requests
+
+    def remember(self, id_: Any, pending: Pending) -> bool:
+        """A client request was forwarded: remember it until its answer; False when no room is left."""
+        if not self.requests.add(id_, pending):
+            return False
+        if self.session is not None:
+            # The answer may come on another stream (a GET resumed with Last-Event-ID).
+            self.session.recent.put(id_, pending)
+        return True
+
+    def match(self, id_: Any) -> Pending | None:
+        """The request an answer from the server is for, or None when it matches none."""
+        pending = self.requests.take(id_)
+        if pending is None and self.session is not None:
+            # An answer replayed on a resumed stream (`Last-Event-ID`): guard it like the first time.
+            pending = self.session.recent.get(id_)
+        return pending
 
 
-def _answered(
-    telemetry: Telemetry, pending: Pending, answer: Message | None, code: int | None = None, message: str = ""
-) -> None:
-    """Close a request's span and timing on its first answer; a replay of the answer is not counted again."""
-    if not pending.answered:
-        pending.answered = True
-        telemetry.end(pending.span, pending.started, pending.method, answer, code, message)
-
-
-def learn_version(exchange: Exchange, messages: list[Message]) -> None:
-    """Remember the revision an initialize result settled on, for the rest of the session."""
-    session = exchange.session
-    for message in messages:
-        if message.kind is Kind.RESULT and message.method == "initialize":
-            version = message.result.get("protocolVersion")
-            if isinstance(version, str):
-                ctx = exchange.ctx
-                exchange.ctx = GuardContext(ctx.server_id, ctx.session_id, version, ctx.client_id)
-                if session is not None:
-                    session.protocol_version = version
+def _no_room(telemetry: Telemetry, span: Span | None, message: Message) -> dict[str, Any]:
+    """A request refused because its answer could not be awaited: the table of pending requests is full."""
+    telemetry.rejected("too-many-pending")
+    telemetry.end(span, time.perf_counter(), message.method, None, OVERLOADED, _NO_ROOM)
+    return error_object(message.id, OVERLOADED, _NO_ROOM)
 
 
 @dataclass(slots=True)
@@ -123,7 +152,7 @@ class Relay:
                 span = telemetry.begin(message, ctx, exchange.headers)
             elif message.kind is not Kind.NOTIFICATION:
                 # The client answering a server request: recover what was asked.
-                pending = exchange.server_requests.pop(message.id)
+                pending = exchange.server_requests.take(message.id)
                 if pending is not None:
                     message.method, message.target, span = pending.method, pending.target, pending.span
             outcome = await pipeline.run(message, ctx)
@@ -142,18 +171,16 @@ class Relay:
                     # The server still waits for an answer: it gets the refusal instead of the client's reply.
                     kept.append(error)
                 continue
+            if message.kind is Kind.REQUEST:
+                if not exchange.remember(message.id, Pending(message.method or "", message.target, span)):
+                    changed = True
+                    replies.append(_no_room(telemetry, span, message))
+                    continue
+            elif pending is not None:
+                pending.settle(telemetry, outcome.message)
             if outcome.modified:
                 changed = True
             kept.append(outcome.message.body)
-            if message.kind is Kind.REQUEST:
-                pending = Pending(message.method or "", message.target, span)
-                exchange.pending.put(message.id, pending)
-                session = exchange.session
-                if session is not None and session.client_requests is not exchange.pending:
-                    # The answer may come on another stream (a GET resumed with Last-Event-ID).
-                    session.client_requests.put(message.id, pending)
-            elif pending is not None:
-                _answered(telemetry, pending, outcome.message)
         if not changed:
             return FromClient(raw, replies)
         forward = None
@@ -178,10 +205,7 @@ class Relay:
             pending = None
             span = None
             if message.kind is Kind.RESULT or message.kind is Kind.ERROR:
-                pending = exchange.pending.pop(message.id)
-                if pending is None and exchange.session is not None:
-                    # An answer replayed on a resumed stream (`Last-Event-ID`): guard it like the first time.
-                    pending = exchange.session.client_requests.get(message.id)
+                pending = exchange.match(message.id)
                 if pending is not None:
                     message.method, message.target, span = pending.method, pending.target, pending.span
             elif message.kind is Kind.REQUEST:
@@ -205,15 +229,18 @@ class Relay:
                 elif message.kind is not Kind.NOTIFICATION:
                     out.append(error)
                     if pending is not None:
-                        _answered(telemetry, pending, None, outcome.error_code, outcome.error_message)
+                        pending.settle(telemetry, None, outcome.error_code, outcome.error_message)
                 continue
+            if message.kind is Kind.REQUEST:
+                if not exchange.server_requests.add(message.id, Pending(message.method or "", None, span)):
+                    changed = True
+                    to_server.append(_no_room(telemetry, span, message))
+                    continue
+            elif pending is not None:
+                pending.settle(telemetry, outcome.message)
             if outcome.modified:
                 changed = True
             out.append(outcome.message.body)
-            if message.kind is Kind.REQUEST:
-                exchange.server_requests.put(message.id, Pending(message.method or "", None, span))
-            elif pending is not None:
-                _answered(telemetry, pending, outcome.message)
         if not changed:
             return FromServer(data, to_server, messages=messages)
         forward = None

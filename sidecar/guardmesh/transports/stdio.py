@@ -15,7 +15,7 @@ from guardmesh.protocol import errors
 from guardmesh.protocol.errors import error_bytes
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.setup import telemetry_from_env
-from guardmesh.transports.relay import Exchange, Relay, learn_version
+from guardmesh.transports.relay import Exchange, Relay
 from guardmesh.transports.sessions import Session
 
 log = logging.getLogger("guardmesh.stdio")
@@ -111,7 +111,7 @@ async def run_stdio(command: list[str], config: Path | None, audit_log: str | No
                 if inspected.invalid is not None:
                     log.warning("dropped a server message that is not valid JSON-RPC: %s", inspected.invalid)
                     continue
-                learn_version(exchange, inspected.messages)
+                exchange.learn_version(inspected.messages)
                 if inspected.forward is not None:
                     await _write(client_out, inspected.forward)
 

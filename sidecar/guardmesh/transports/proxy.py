@@ -1,0 +1,102 @@
+"""The HTTP proxy's front door: every request is checked (origin), its caller established, its body read,
+and it is handed to the transport it belongs to (Streamable HTTP, or a legacy HTTP+SSE session)."""
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from guardmesh.protocol import errors
+from guardmesh.protocol.errors import error_object
+from guardmesh.runtime import Runtime
+from guardmesh.transports.caller import Caller, Identify, by_address
+from guardmesh.transports.h1 import Request, Response, TooLarge, UpstreamPool
+from guardmesh.transports.http import json_response
+from guardmesh.transports.legacy_sse import LegacySse
+from guardmesh.transports.relay import Relay
+from guardmesh.transports.sse_relay import SseRelay
+from guardmesh.transports.streamable_http import Answer, StreamableHttp
+from guardmesh.transports.upstream import Upstream, UpstreamFailed
+
+log = logging.getLogger("guardmesh.http")
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class HttpProxy:
+    def __init__(self, runtime: Runtime, pool: UpstreamPool, identify: Identify = by_address) -> None:
+        self.runtime = runtime
+        self.identify = identify
+        """Establishes each request's caller before anything is relayed (transports/caller.py)."""
+        relay = Relay(runtime)
+        upstream = Upstream(runtime, pool)
+        streams = SseRelay(runtime, relay, upstream)
+        self.legacy = LegacySse(runtime, relay, upstream)
+        streams.stream_sessions = self.legacy
+        self.streamable = StreamableHttp(runtime, relay, upstream, streams)
+        self._standing: set[asyncio.Task[Any]] = set()
+        """Handlers of GET streams, which only end when a peer ends them."""
+
+    def close_streams(self) -> None:
+        """Shutting down: end standing GET streams now, so they do not hold the pod's grace period.
+        Clients reconnect (with `Last-Event-ID`) to another replica; POSTs in flight still finish."""
+        for task in self._standing:
+            task.cancel()
+
+    async def handle(self, request: Request) -> Answer:
+        refusal = self._check_origin(request)
+        if refusal is not None:
+            return refusal
+        caller = await self.identify(request)
+        if isinstance(caller, Response):
+            return caller
+        try:
+            if request.method == "POST":
+                return await self._post(request, caller)
+            if request.method == "GET":
+                return await self._get(request, caller)
+            body = await self._body(request)
+            if isinstance(body, Response):
+                return body
+            return await self.streamable.other(request, body or None)
+        except UpstreamFailed as exc:
+            self.runtime.telemetry.rejected("upstream")
+            log.warning("%s %s: %s", request.method, request.path, exc)
+            return json_response(exc.status, error_object(None, exc.code, str(exc)))
+
+    async def _post(self, request: Request, caller: Caller) -> Answer:
+        body = await self._body(request)
+        if isinstance(body, Response):
+            return body
+        legacy = self.legacy.session_for(request)
+        if legacy is not None:
+            return await self.legacy.post(request, body, legacy, caller)
+        return await self.streamable.post(request, body, caller)
+
+    async def _get(self, request: Request, caller: Caller) -> Answer:
+        task = asyncio.current_task()
+        if task is not None:
+            self._standing.add(task)
+        try:
+            return await self.streamable.get(request, caller)
+        finally:
+            self._standing.discard(task)
+
+    async def _body(self, request: Request) -> bytes | Response:
+        limit = self.runtime.limits.max_body_bytes
+        try:
+            return await request.read(limit)
+        except TooLarge:
+            self.runtime.telemetry.rejected("too-large")
+            return json_response(413, error_object(None, errors.TOO_LARGE, f"Request body exceeds {limit} bytes"))
+
+    def _check_origin(self, request: Request) -> Response | None:
+        """Browsers name the page's origin; only listed origins and pages on this machine may call.
+        A matching Host proves nothing: a DNS-rebinding page sends its own name in both."""
+        origin = request.headers.get("Origin")
+        if origin is None or origin in self.runtime.bundle.allowed_origins:
+            return None
+        if urlsplit(origin).hostname in _LOOPBACK:
+            return None
+        self.runtime.telemetry.rejected("origin")
+        return json_response(403, error_object(None, errors.FORBIDDEN_ORIGIN, f"Origin {origin!r} is not allowed"))

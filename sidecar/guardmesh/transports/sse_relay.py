@@ -1,0 +1,116 @@
+"""An upstream SSE stream relayed to the client event by event, each message inspected on its way.
+
+Shared by both HTTP transports: Streamable HTTP answers and GET streams, and the legacy HTTP+SSE
+session stream (whose `endpoint` event the legacy transport handles through `on_endpoint`).
+"""
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Protocol
+
+import orjson
+
+from guardmesh.protocol import errors
+from guardmesh.protocol.errors import error_object
+from guardmesh.protocol.sse import SseDecoder, SseEvent, SseTooLarge, format_event
+from guardmesh.runtime import Runtime
+from guardmesh.transports.h1 import Request, Stream, UpstreamBroken, UpstreamResponse
+from guardmesh.transports.relay import Exchange, Relay
+from guardmesh.transports.upstream import Upstream
+
+log = logging.getLogger("guardmesh.http")
+
+
+class StreamSessions(Protocol):
+    """Sessions that live as long as a stream (the legacy transport's), opened by an `endpoint` event."""
+
+    def endpoint(self, event: SseEvent, data: str, exchange: Exchange, out: Stream) -> bytes:
+        """Open the session the event names; returns the event to send on (rewritten if need be)."""
+        ...
+
+    def end(self, exchange: Exchange) -> None:
+        """The stream ended: so does any session it opened."""
+        ...
+
+
+class SseRelay:
+    def __init__(self, runtime: Runtime, relay: Relay, upstream: Upstream) -> None:
+        self.runtime = runtime
+        self.relay = relay
+        self.upstream = upstream
+        self.stream_sessions: StreamSessions | None = None
+        """The legacy transport, which owns what an `endpoint` event means."""
+        self._background: set[asyncio.Task[None]] = set()
+        """Refusals on their way back to the server; kept here so they are not collected mid-flight."""
+
+    async def stream(
+        self,
+        request: Request,
+        upstream: UpstreamResponse,
+        exchange: Exchange,
+        replies: list[dict[str, Any]],
+        headers: list[tuple[str, str]],
+    ) -> None:
+        out = await request.start_stream(upstream.status, headers)
+        for reply in replies:
+            await out.write(format_event(orjson.dumps(reply), event="message"))
+        decoder = SseDecoder(self.runtime.limits.max_body_bytes)
+        try:
+            await self._relay_events(request, upstream, exchange, out, decoder)
+        finally:
+            if self.stream_sessions is not None:
+                self.stream_sessions.end(exchange)
+
+    async def _relay_events(
+        self, request: Request, upstream: UpstreamResponse, exchange: Exchange, out: Stream, decoder: SseDecoder
+    ) -> None:
+        try:
+            async for chunk in upstream.chunks():
+                for event in decoder.feed(chunk):
+                    data = await self._event(request, event, exchange, out)
+                    if data:
+                        await out.write(data)
+        except SseTooLarge as exc:
+            self.runtime.telemetry.rejected("upstream-too-large")
+            await self._fail_pending(out, exchange, errors.TOO_LARGE, f"Upstream stream broken: {exc}")
+        except UpstreamBroken as exc:
+            self.runtime.telemetry.rejected("upstream-broken")
+            log.warning("upstream stream broke off: %s", exc)
+            await self._fail_pending(
+                out, exchange, errors.UPSTREAM_UNAVAILABLE, "Upstream MCP server broke off the stream"
+            )
+
+    async def _event(self, request: Request, event: SseEvent, exchange: Exchange, out: Stream) -> bytes:
+        if event.event == "endpoint" and event.data is not None and self.stream_sessions is not None:
+            return self.stream_sessions.endpoint(event, event.data, exchange, out)
+        if not event.carries_message or event.data is None:
+            return event.raw
+        inspected = await self.relay.from_server(event.data, exchange)
+        for error in inspected.to_server:
+            task = asyncio.get_running_loop().create_task(self._refuse(request, exchange, error))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        if inspected.invalid is not None:
+            log.warning("dropped an SSE event that is not valid JSON-RPC: %s", inspected.invalid)
+            return b"" if event.id is None else f"id: {event.id}\n\n".encode()
+        exchange.learn_version(inspected.messages)
+        if inspected.forward is None:
+            return b"" if event.id is None else f"id: {event.id}\n\n".encode()
+        if not inspected.changed:
+            return event.raw
+        return format_event(inspected.forward, event=event.event, id_=event.id)
+
+    async def _refuse(self, request: Request, exchange: Exchange, error: dict[str, Any]) -> None:
+        """Tell the server that its request was refused, as the client would have answered it."""
+        session = exchange.session
+        path, headers = (request.raw_path, []) if session is None else session.reply_target(request.raw_path)
+        await self.upstream.post(path, headers, error)
+
+    async def _fail_pending(self, out: Stream, exchange: Exchange, code: int, message: str) -> None:
+        """The stream ended badly: every request still waiting on it gets an error instead of silence."""
+        telemetry = self.runtime.telemetry
+        for id_, pending in exchange.requests.unanswered():
+            if pending.settle(telemetry, None, code, message):
+                with contextlib.suppress(ConnectionError):
+                    await out.write(format_event(orjson.dumps(error_object(id_, code, message)), event="message"))

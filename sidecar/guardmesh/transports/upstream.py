@@ -1,0 +1,73 @@
+"""The protected server's side of the HTTP proxy: send a request, read an answer, and the errors of both."""
+
+import asyncio
+import contextlib
+from typing import Any
+
+import orjson
+
+from guardmesh.protocol import errors
+from guardmesh.runtime import Runtime
+from guardmesh.transports.h1 import Request, Response, TooLarge, UpstreamBroken, UpstreamPool, UpstreamResponse
+from guardmesh.transports.http import forward_headers, response_headers
+
+
+class UpstreamFailed(Exception):
+    """The server could not be reached, did not answer in time, or answered what cannot be relayed;
+    the client gets `status` with a JSON-RPC error of `code`."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class Upstream:
+    def __init__(self, runtime: Runtime, pool: UpstreamPool) -> None:
+        self.runtime = runtime
+        self.pool = pool
+
+    async def send(self, request: Request, body: bytes | None) -> UpstreamResponse:
+        """Start the upstream request; 502 when the server cannot be reached, 504 when it does not answer."""
+        try:
+            return await self.pool.request(
+                request.method,
+                request.raw_path,
+                forward_headers(request.headers.items()),
+                body,
+                answer_within=self.runtime.limits.upstream_timeout_seconds,
+            )
+        except TimeoutError:
+            raise UpstreamFailed(504, errors.UPSTREAM_TIMEOUT, "Upstream MCP server did not answer in time") from None
+        except UpstreamBroken as exc:
+            raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream MCP server unreachable: {exc}") from None
+
+    async def read(self, upstream: UpstreamResponse) -> bytes:
+        """The whole body of an answer, bounded by `limits.maxBodyBytes`."""
+        limit = self.runtime.limits.max_body_bytes
+        try:
+            return await upstream.read(limit)
+        except TooLarge:
+            raise UpstreamFailed(502, errors.TOO_LARGE, f"Upstream response exceeds {limit} bytes") from None
+        except UpstreamBroken as exc:
+            raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream broke off: {exc}") from None
+
+    async def whole(self, upstream: UpstreamResponse) -> Response:
+        """Relay an answer that needs no inspection, read whole (bounded)."""
+        try:
+            payload = await self.read(upstream)
+        finally:
+            upstream.close()
+        return Response(upstream.status, response_headers(upstream.headers.items()), payload)
+
+    async def post(self, path: str, headers: list[tuple[str, str]], message: dict[str, Any]) -> None:
+        """Send the server a message of the sidecar's own (a refusal of its request); failures are ignored,
+        as the server's request then times out on its side like any unanswered one."""
+        headers = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream"), *headers]
+        limits = self.runtime.limits
+        with contextlib.suppress(UpstreamBroken, TimeoutError, TooLarge):
+            async with asyncio.timeout(limits.upstream_timeout_seconds):
+                resp = await self.pool.request("POST", path, headers, orjson.dumps(message))
+                try:
+                    await resp.read(limits.max_body_bytes)
+                finally:
+                    resp.close()
