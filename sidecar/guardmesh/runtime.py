@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
+from guardmesh.auth import Authenticator
 from guardmesh.config import Bundle, ConfigError, Limits, default_bundle
 from guardmesh.config.bundle_set import parse_config, parse_pod_labels
+from guardmesh.config.identity import Authentication
 from guardmesh.guards.registry import GuardBuildError, GuardResources
 from guardmesh.pipeline import Pipeline
 from guardmesh.telemetry.recorder import Telemetry
@@ -28,9 +30,18 @@ class Runtime:
     never changes the guards under a message already in flight."""
 
     def __init__(
-        self, telemetry: Telemetry, server_id: str, config_path: Path | None = None, labels_path: Path | None = None
+        self,
+        telemetry: Telemetry,
+        server_id: str,
+        config_path: Path | None = None,
+        labels_path: Path | None = None,
+        authentication: Authentication | None = None,
     ) -> None:
         self.telemetry = telemetry
+        self.authentication_override = authentication
+        """Authentication from the command line (`--auth-issuer`...); it replaces the bundle's."""
+        self.authenticator: Authenticator | None = None
+        """Verifies callers when authentication is on; rebuilt only when its settings change (keeping key caches)."""
         self.server_id = server_id
         self.config_path = config_path
         self.labels_path = labels_path
@@ -52,19 +63,26 @@ class Runtime:
         bundle = default_bundle() if text is None else parse_config(text, str(config_path), self._labels)
         self.bundle = bundle
         self.pipeline = self._build(bundle)
+        self.authenticator = self._authenticator(bundle)
         self.config_hash = self._digest(text)
         self._in_force: tuple[bytes | None, str] = (text, str(config_path))
         """The config text in force and where it came from, to pick this pod's entries again on a relabel."""
         telemetry.metrics.config_info.labels(self.config_hash).set(1)
 
     def _build(self, bundle: Bundle) -> Pipeline:
-        if bundle.authentication is not None or bundle.authorization is not None:
-            # Refused rather than ignored: a caller check that silently does nothing would let everyone in.
-            raise ConfigError("authentication and authorization are not supported by this sidecar version yet")
         try:
             return Pipeline.from_bundle(bundle, self.resources, self.server_id)
         except GuardBuildError as exc:
             raise ConfigError(str(exc)) from None
+
+    def _authenticator(self, bundle: Bundle) -> Authenticator | None:
+        config = self.authentication_override or bundle.authentication
+        if config is None:
+            return None
+        current = self.authenticator
+        if current is not None and current.config == config:
+            return current
+        return Authenticator(config)
 
     @property
     def limits(self) -> Limits:
@@ -142,6 +160,7 @@ class Runtime:
                 return False
             bundle = parse_config(text, source, self._labels)
             pipeline = self._build(bundle)
+            authenticator = self._authenticator(bundle)
         except ConfigError as exc:
             self.config_error = str(exc)
             metrics.reloads.labels("error").inc()
@@ -149,6 +168,7 @@ class Runtime:
             return False
         metrics.config_info.labels(self.config_hash).set(0)
         self.bundle, self.pipeline, self.config_hash, self.config_error = bundle, pipeline, digest, None
+        self.authenticator = authenticator
         self._in_force = (text, source)
         metrics.config_info.labels(digest).set(1)
         metrics.reloads.labels("ok").inc()

@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 from guardmesh.app.admin import Admin
 from guardmesh.app.configmap_watch import ApiAccess, ConfigMapRef, ConfigMapWatch
 from guardmesh.config import ConfigError
+from guardmesh.config.identity import Authentication
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.setup import telemetry_from_env
 from guardmesh.transports import h1
+from guardmesh.transports.auth_gate import identify_callers
 from guardmesh.transports.proxy import HttpProxy
 
 log = logging.getLogger("guardmesh.sidecar")
@@ -44,15 +46,23 @@ class Settings:
     """Also follow this ConfigMap through the Kubernetes API (faster than the kubelet's volume sync)."""
     api: ApiAccess | None = None
     """How to reach the API server for `configmap`; in-cluster defaults when None."""
+    authentication: Authentication | None = None
+    """Caller authentication from the command line; replaces the bundle's."""
 
 
 @contextlib.asynccontextmanager
 async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]]:
     """Run the sidecar while the context is open; yields the runtime and the bound addresses."""
     async with telemetry_from_env(settings.audit_log, "tcp") as telemetry:
-        runtime = Runtime(telemetry, settings.server_id or settings.upstream, settings.config, settings.pod_labels)
+        runtime = Runtime(
+            telemetry,
+            settings.server_id or settings.upstream,
+            settings.config,
+            settings.pod_labels,
+            settings.authentication,
+        )
         pool = upstream_pool(settings.upstream)
-        proxy = HttpProxy(runtime, pool)
+        proxy = HttpProxy(runtime, pool, identify_callers(runtime))
         servers = [await h1.serve(proxy.handle, *settings.listen, backlog=1024)]
         try:
             if settings.admin is not None:

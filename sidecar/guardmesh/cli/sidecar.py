@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import uvloop
+from pydantic import ValidationError
 
 from guardmesh.app.configmap_watch import SERVICE_ACCOUNT, ApiAccess, ConfigMapRef
 from guardmesh.app.server import Settings, run_forever
 from guardmesh.config import ConfigError
+from guardmesh.config.identity import Authentication, TrustedIssuer
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -53,8 +55,38 @@ def http_parser() -> argparse.ArgumentParser:
     parser.add_argument("--kube-api", type=_address, help="HOST:PORT of the API server (default: in-cluster)")
     parser.add_argument("--kube-token-file", type=Path, help="bearer token file (default: the service account's)")
     parser.add_argument("--kube-ca-file", type=Path, help="CA of the API server (default: the service account's)")
+    auth = parser.add_argument_group(
+        "authentication", "require OAuth bearer tokens from one issuer (replaces the bundle's `authentication`)"
+    )
+    auth.add_argument("--auth-issuer", help="issuer whose JWT access tokens are accepted (exactly their `iss`)")
+    auth.add_argument(
+        "--auth-audience", help="this server's canonical URI: the tokens' required `aud` and the metadata's resource"
+    )
+    auth.add_argument(
+        "--auth-jwks", help="URL or file of the issuer's keys (JWKS); default: discovered from the issuer's metadata"
+    )
     _common(parser)
     return parser
+
+
+def _authentication(args: argparse.Namespace) -> Authentication | None:
+    """The `authentication` the three --auth-* flags stand for (the same defaults as the Policy section)."""
+    given = [args.auth_issuer, args.auth_audience]
+    if not any(given) and args.auth_jwks is None:
+        return None
+    if not all(given):
+        raise ConfigError("--auth-issuer and --auth-audience go together (and --auth-jwks needs them)")
+    jwks = args.auth_jwks
+    if jwks is not None and "://" not in jwks:
+        jwks = Path(jwks).resolve().as_uri()
+    try:
+        return Authentication(
+            resource=args.auth_audience, oauth=(TrustedIssuer(issuer=args.auth_issuer, jwks_uri=jwks),)
+        )
+    except ValidationError as exc:
+        raise ConfigError(
+            "--auth-*: " + "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        ) from None
 
 
 def _configmap(text: str) -> ConfigMapRef:
@@ -121,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             pod_labels=args.pod_labels,
             configmap=args.config_configmap,
             api=_api_access(args),
+            authentication=_authentication(args),
         )
         uvloop.run(run_forever(settings))
         return 0

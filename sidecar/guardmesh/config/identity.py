@@ -99,6 +99,9 @@ class KubernetesIdentity(Spec):
     `/openid/v1/jwks`, read with the pod's service-account token."""
     ca_file: str | None = f"{SERVICE_ACCOUNT_DIR}/ca.crt"
     """CA of the API server (the pod's service-account CA by default)."""
+    token_file: str | None = None
+    """Bearer token sent when fetching the keys from the API server (default: the pod's service-account token);
+    the API server shows them to service accounts (`system:service-account-issuer-discovery`)."""
 
     @field_validator("issuer")
     @classmethod

@@ -1,7 +1,7 @@
 """The guard interface that native and WebAssembly guards both implement."""
 
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -38,6 +38,30 @@ def modify(body: dict[str, Any], reason: str) -> Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """A caller whose bearer token was verified: who it is, never the token."""
+
+    subject: str
+    """`sub` (or the configured subject claim); `system:serviceaccount:<ns>:<name>` for Kubernetes workloads."""
+    issuer: str
+    kind: str
+    """`oauth` or `kubernetes`: which kind of issuer vouched for the caller."""
+    groups: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    namespace: str | None = None
+    """The workload's namespace (Kubernetes tokens only)."""
+    service_account: str | None = None
+    """`namespace/name` of the workload's service account (Kubernetes tokens only)."""
+    claims: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """The verified claims, for rules that match other claims and for argument conditions."""
+
+    @property
+    def key(self) -> str:
+        """One string per caller: what sessions are bound to and per-caller limits are counted by."""
+        return f"{self.issuer} {self.subject}"
+
+
+@dataclass(frozen=True, slots=True)
 class GuardContext:
     """What a guard may know about the exchange besides the message."""
 
@@ -46,6 +70,9 @@ class GuardContext:
     session_id: str | None = None
     protocol_version: str | None = None
     client_id: str | None = None
+    """The caller as rate limits count it: the verified identity's key, else the peer's address."""
+    identity: Identity | None = None
+    """The verified caller, when authentication is on."""
 
 
 class Guard(Protocol):

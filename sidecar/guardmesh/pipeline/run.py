@@ -7,9 +7,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from guardmesh.auth import GUARD_NAME, AuthorizationGuard, PolicyError
 from guardmesh.config.models import Bundle, EnforcementAction, FailureMode, Phase
 from guardmesh.guards.api import Decision, Guard, GuardContext, Verdict
-from guardmesh.guards.registry import GuardResources, build_guard
+from guardmesh.guards.registry import GuardBuildError, GuardResources, build_guard
 from guardmesh.protocol.errors import GUARD_DENIED, GUARD_FAILED
 from guardmesh.protocol.jsonrpc import Kind, Message, ProtocolError, classify
 
@@ -98,6 +99,15 @@ class Pipeline:
                     fail_open=spec.failure_mode is FailureMode.FAIL_OPEN,
                     enforce=spec.enforcement_action is EnforcementAction.ENFORCE,
                 )
+            )
+        if bundle.authorization is not None:
+            try:
+                authorization = AuthorizationGuard(bundle.authorization)
+            except PolicyError as exc:
+                raise GuardBuildError(str(exc)) from None
+            # First of all: what a caller may not use is refused before any other guard spends time on it.
+            bound.append(
+                BoundGuard(GUARD_NAME, authorization, -1, frozenset(authorization.interests), 1.0, False, True)
             )
         return cls(bound, bundle.server_id or server_id)
 

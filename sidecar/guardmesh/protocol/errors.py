@@ -24,11 +24,15 @@ TOO_LARGE: Final = -32054
 """The message is larger than the configured limit."""
 FORBIDDEN_ORIGIN: Final = -32055
 """The request came from a browser Origin that is not allowed."""
-
 OVERLOADED: Final = -32056
 """A bound on outstanding work was reached (sessions, requests awaiting answers, inspection capacity); retry later."""
 UNSUPPORTED_BODY: Final = -32057
 """The body is declared in a charset or content encoding other than plain UTF-8 JSON (HTTP 415)."""
+UNAUTHENTICATED: Final = -32058
+"""Authentication is on and the request has no valid bearer token (HTTP 401, 403 for missing scopes, 400 for a
+token in the query string, 503 when the issuer's keys are unavailable)."""
+FOREIGN_SESSION: Final = -32059
+"""The session was opened by another caller (HTTP 403)."""
 
 JsonRpcId = str | int | None
 

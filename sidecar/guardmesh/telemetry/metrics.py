@@ -60,6 +60,13 @@ class Metrics:
         self.config_info = Gauge(
             names.METRIC_CONFIG_INFO, "The config in force (value 1), by content hash", ["hash"], registry=r
         )
+        self.authentications = Counter(
+            names.METRIC_AUTHENTICATIONS,
+            "Bearer tokens checked, by caller kind (oauth, kubernetes; bearer when refused) and result"
+            " (ok, or why it was refused: missing, malformed, expired, audience, unknown-key...)",
+            ["kind", "result"],
+            registry=r,
+        )
         self._messages: dict[tuple[str, str, str], Any] = {}
         self._durations: dict[str, Any] = {}
         self._guards: dict[tuple[str, str, str, bool], tuple[Any, Any]] = {}

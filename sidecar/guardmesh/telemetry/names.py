@@ -19,6 +19,10 @@ ERROR_TYPE: Final = "error.type"
 RPC_RESPONSE_STATUS_CODE: Final = "rpc.response.status_code"
 NETWORK_TRANSPORT: Final = "network.transport"
 NETWORK_PROTOCOL_NAME: Final = "network.protocol.name"
+# The verified caller (authentication on): its subject, never its token.
+ENDUSER_ID: Final = "enduser.id"
+CALLER_ISSUER: Final = "guardmesh.caller.issuer"
+CALLER_KIND: Final = "guardmesh.caller.kind"
 
 # GuardMesh's own: one span event per guard evaluation.
 GUARD_EVENT: Final = "guardmesh.guard.evaluation"
@@ -43,6 +47,7 @@ METRIC_RELOADS: Final = "guardmesh_config_reloads_total"
 METRIC_REJECTED: Final = "guardmesh_rejected_total"
 METRIC_AUDIT_DROPPED: Final = "guardmesh_audit_dropped_total"
 METRIC_CONFIG_INFO: Final = "guardmesh_config_info"
+METRIC_AUTHENTICATIONS: Final = "guardmesh_authentications_total"
 
 
 def span_name(method: str, target: str | None) -> str:

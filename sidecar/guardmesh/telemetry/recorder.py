@@ -44,6 +44,11 @@ class Telemetry:
             version = params["protocolVersion"]  # the session's revision is not settled yet
         if version is not None:
             attributes[names.MCP_PROTOCOL_VERSION] = version
+        caller = ctx.identity
+        if caller is not None:
+            attributes[names.ENDUSER_ID] = caller.subject
+            attributes[names.CALLER_ISSUER] = caller.issuer
+            attributes[names.CALLER_KIND] = caller.kind
         target = None
         if message.target is not None:
             if method == "tools/call":
@@ -97,6 +102,8 @@ class Telemetry:
                         "enforced": ev.enforced,
                         "failed": ev.failed,
                         "reason": ev.reason,
+                        "subject": ctx.identity.subject if ctx.identity is not None else None,
+                        "issuer": ctx.identity.issuer if ctx.identity is not None else None,
                     }
                 )
         outcome_label = "denied" if outcome.denied else "modified" if outcome.modified else "allowed"
@@ -128,6 +135,10 @@ class Telemetry:
             span.set_attribute(names.ERROR_TYPE, "tool_error")
             span.set_status(Status(StatusCode.ERROR))
         span.end()
+
+    def authenticated(self, kind: str, result: str) -> None:
+        """Count one bearer-token check; both labels are short fixed words (never the subject)."""
+        self.metrics.authentications.labels(kind, result).inc()
 
     def rejected(self, reason: str, detail: str = "") -> None:
         """Count and log an input refused before any guard ran; `reason` is a short fixed label."""

@@ -8,6 +8,7 @@ refuse the request with its own answer, e.g. 401).
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from guardmesh.guards.api import Identity
 from guardmesh.transports.h1 import Request, Response
 
 
@@ -19,6 +20,13 @@ class Caller:
     """The peer's address, for logs."""
     subject: str | None = None
     """The authenticated subject, when one was verified."""
+    identity: Identity | None = None
+    """The verified caller (authentication on): what guards, telemetry and authorization see."""
+
+    def owns(self, owner: str) -> bool:
+        """Whether a session opened by `owner` may be used by this caller. Only verified callers are held to it:
+        peer addresses change under NAT and load balancers, subjects do not."""
+        return self.identity is None or not owner or owner == self.key
 
 
 Identify = Callable[[Request], Awaitable[Caller | Response]]

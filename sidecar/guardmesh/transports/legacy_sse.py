@@ -64,7 +64,7 @@ class LegacySse:
 
     async def post(self, request: Request, body: bytes, session: LegacySession, caller: Caller) -> Response:
         """Answers travel on the session's SSE stream, so refusals are delivered there too."""
-        ctx = GuardContext(self.runtime.pipeline.server_id, session.id, LEGACY_SSE, caller.key)
+        ctx = GuardContext(self.runtime.pipeline.server_id, session.id, LEGACY_SSE, caller.key, caller.identity)
         exchange = Exchange(ctx, session, session.requests, headers=request.headers)
         result = await self.relay.from_client(body, exchange)
         if result.rejected:
@@ -74,7 +74,7 @@ class LegacySse:
                 session.deliver(format_event(orjson.dumps(reply), event="message"))
         if result.forward is None:
             return Response(202, [("Content-Type", "text/plain")], b"Accepted")
-        upstream = await self.upstream.send(request, result.forward)
+        upstream = await self.upstream.send(request, result.forward, caller)
         return await self.upstream.whole(upstream)
 
     def endpoint(self, event: SseEvent, data: str, exchange: Exchange, out: Stream) -> bytes:

@@ -15,7 +15,7 @@ from guardmesh.transports.http import json_response
 from guardmesh.transports.legacy_sse import LegacySse
 from guardmesh.transports.relay import Relay
 from guardmesh.transports.sse_relay import SseRelay
-from guardmesh.transports.streamable_http import Answer, StreamableHttp
+from guardmesh.transports.streamable_http import Answer, StreamableHttp, foreign_session
 from guardmesh.transports.upstream import Upstream, UpstreamFailed
 
 log = logging.getLogger("guardmesh.http")
@@ -58,7 +58,7 @@ class HttpProxy:
             body = await self._body(request)
             if isinstance(body, Response):
                 return body
-            return await self.streamable.other(request, body or None)
+            return await self.streamable.other(request, body or None, caller)
         except UpstreamFailed as exc:
             self.runtime.telemetry.rejected("upstream")
             log.warning("%s %s: %s", request.method, request.path, exc)
@@ -70,6 +70,8 @@ class HttpProxy:
             return body
         legacy = self.legacy.session_for(request)
         if legacy is not None:
+            if not caller.owns(legacy.owner):
+                return foreign_session(self.runtime, caller)
             return await self.legacy.post(request, body, legacy, caller)
         return await self.streamable.post(request, body, caller)
 

@@ -42,6 +42,8 @@ class StreamableHttp:
             session = self.sessions.get(session_id)
             if session is None:
                 return _unknown_session(self.runtime)
+            if not caller.owns(session.owner):
+                return foreign_session(self.runtime, caller)
         version = version or (session.protocol_version if session else None) or DEFAULT_HTTP_REVISION
         exchange = Exchange(self._context(session_id, version, caller), session, headers=headers)
         result = await self.relay.from_client(
@@ -54,7 +56,7 @@ class StreamableHttp:
             return json_response(400, result.replies[0])
         if result.forward is None:
             return _replies_only(result)
-        upstream = await self.upstream.send(request, result.forward)
+        upstream = await self.upstream.send(request, result.forward, caller)
         try:
             return await self._answer(request, upstream, exchange, result.replies, caller)
         finally:
@@ -66,19 +68,24 @@ class StreamableHttp:
         session = self.sessions.get(session_id) if session_id is not None else None
         if session_id is not None and session is None:
             return _unknown_session(self.runtime)
+        if session is not None and not caller.owns(session.owner):
+            return foreign_session(self.runtime, caller)
         version = request.headers.get("mcp-protocol-version") or (session.protocol_version if session else None)
         exchange = Exchange(self._context(session_id, version, caller), session, headers=request.headers)
-        upstream = await self.upstream.send(request, None)
+        upstream = await self.upstream.send(request, None, caller)
         try:
             return await self._answer(request, upstream, exchange, [], caller)
         finally:
             upstream.close()
 
-    async def other(self, request: Request, body: bytes | None) -> Response:
+    async def other(self, request: Request, body: bytes | None, caller: Caller) -> Response:
         """DELETE ends a session; anything else (OPTIONS, ...) passes through unchanged."""
-        upstream = await self.upstream.send(request, body)
-        answer = await self.upstream.whole(upstream)
         session_id = request.headers.get("mcp-session-id")
+        session = self.sessions.get(session_id) if session_id is not None else None
+        if session is not None and not caller.owns(session.owner):
+            return foreign_session(self.runtime, caller)
+        upstream = await self.upstream.send(request, body, caller)
+        answer = await self.upstream.whole(upstream)
         if request.method == "DELETE" and session_id is not None and upstream.status < 300:
             self.sessions.close(session_id)
         return answer
@@ -132,7 +139,13 @@ class StreamableHttp:
         return json_response(upstream.status, body, headers)
 
     def _context(self, session_id: str | None, version: str | None, caller: Caller) -> GuardContext:
-        return GuardContext(self.runtime.pipeline.server_id, session_id, version, caller.key)
+        return GuardContext(self.runtime.pipeline.server_id, session_id, version, caller.key, caller.identity)
+
+
+def foreign_session(runtime: Runtime, caller: Caller) -> Response:
+    """A verified caller presenting another caller's session id (session hijacking) is refused."""
+    runtime.telemetry.rejected("foreign-session", f"caller {caller.subject!r}")
+    return json_response(403, error_object(None, errors.FOREIGN_SESSION, "This session belongs to another caller"))
 
 
 def _unknown_session(runtime: Runtime) -> Response:

@@ -8,6 +8,8 @@ import orjson
 
 from guardmesh.protocol import errors
 from guardmesh.runtime import Runtime
+from guardmesh.transports.auth_gate import upstream_headers
+from guardmesh.transports.caller import Caller
 from guardmesh.transports.h1 import Request, Response, TooLarge, UpstreamBroken, UpstreamPool, UpstreamResponse
 from guardmesh.transports.http import forward_headers, response_headers
 
@@ -26,13 +28,17 @@ class Upstream:
         self.runtime = runtime
         self.pool = pool
 
-    async def send(self, request: Request, body: bytes | None) -> UpstreamResponse:
+    async def send(self, request: Request, body: bytes | None, caller: Caller | None = None) -> UpstreamResponse:
         """Start the upstream request; 502 when the server cannot be reached, 504 when it does not answer."""
+        headers = forward_headers(request.headers.items())
+        authenticator = self.runtime.authenticator
+        if authenticator is not None:
+            headers = upstream_headers(headers, authenticator, caller.identity if caller is not None else None)
         try:
             return await self.pool.request(
                 request.method,
                 request.raw_path,
-                forward_headers(request.headers.items()),
+                headers,
                 body,
                 answer_within=self.runtime.limits.upstream_timeout_seconds,
             )
