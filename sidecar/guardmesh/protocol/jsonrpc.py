@@ -33,6 +33,9 @@ class ProtocolError(ValueError):
         """Short label for the rejection counter: parse, utf8, depth, shape, batch, ..."""
 
 
+NOTIFICATION_PREFIX = "notifications/"
+"""Every MCP notification method starts with this; request methods never do."""
+
 # Methods whose name-bearing parameter identifies the target, for span names and guards.
 TARGET_PARAM = {
     "tools/call": "name",
@@ -105,8 +108,14 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
+MAX_SAFE_INTEGER = 2**53 - 1
+"""Larger integers lose precision in JavaScript servers: an id the server rounds answers no request."""
+
+
 def _valid_id(value: Any) -> bool:
-    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    return isinstance(value, str)
 
 
 def classify(obj: Any, direction: Direction) -> Message:
@@ -134,10 +143,17 @@ def classify(obj: Any, direction: Direction) -> Message:
         if "id" in obj:
             if not _valid_id(id_):
                 raise ProtocolError(
-                    INVALID_REQUEST, 'Invalid request: "id" must be a string or an integer', None, "shape"
+                    INVALID_REQUEST, 'Invalid request: "id" must be a string or a safe integer', None, "shape"
                 )
             phase = Phase.REQUEST if direction is Direction.TO_SERVER else Phase.SERVER_REQUEST
             return Message(obj, direction, Kind.REQUEST, phase, method, id_, target)
+        if not method.startswith(NOTIFICATION_PREFIX):
+            # A request method sent without an id would reach a server's handler unguarded by request guards.
+            raise ProtocolError(
+                INVALID_REQUEST,
+                f'Invalid request: a notification\'s method starts with "{NOTIFICATION_PREFIX}"',
+                reason="shape",
+            )
         return Message(obj, direction, Kind.NOTIFICATION, Phase.NOTIFICATION, method, None, target)
     if "result" in obj or "error" in obj:
         if ("result" in obj) == ("error" in obj):

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from guardmesh.protocol import errors
 from guardmesh.protocol.errors import error_object
 from guardmesh.runtime import Runtime
+from guardmesh.transports import body as body_rules
 from guardmesh.transports.caller import Caller, Identify, by_address
 from guardmesh.transports.h1 import Request, Response, TooLarge, UpstreamPool
 from guardmesh.transports.http import json_response
@@ -47,6 +48,11 @@ class HttpProxy:
         refusal = self._check_origin(request)
         if refusal is not None:
             return refusal
+        try:
+            body_rules.check(request)
+        except body_rules.Refused as exc:
+            self.runtime.telemetry.rejected(exc.reason, str(exc))
+            return exc.response
         caller = await self.identify(request)
         if isinstance(caller, Response):
             return caller
@@ -55,10 +61,7 @@ class HttpProxy:
                 return await self._post(request, caller)
             if request.method == "GET":
                 return await self._get(request, caller)
-            body = await self._body(request)
-            if isinstance(body, Response):
-                return body
-            return await self.streamable.other(request, body or None, caller)
+            return await self.streamable.other(request, caller)
         except UpstreamFailed as exc:
             self.runtime.telemetry.rejected("upstream")
             log.warning("%s %s: %s", request.method, request.path, exc)

@@ -78,13 +78,13 @@ class StreamableHttp:
         finally:
             upstream.close()
 
-    async def other(self, request: Request, body: bytes | None, caller: Caller) -> Response:
-        """DELETE ends a session; anything else (OPTIONS, ...) passes through unchanged."""
+    async def other(self, request: Request, caller: Caller) -> Response:
+        """DELETE ends a session; HEAD and OPTIONS pass through unchanged. None of them carries a body."""
         session_id = request.headers.get("mcp-session-id")
         session = self.sessions.get(session_id) if session_id is not None else None
         if session is not None and not caller.owns(session.owner):
             return foreign_session(self.runtime, caller)
-        upstream = await self.upstream.send(request, body, caller)
+        upstream = await self.upstream.send(request, None, caller)
         answer = await self.upstream.whole(upstream)
         if request.method == "DELETE" and session_id is not None and upstream.status < 300:
             self.sessions.close(session_id)
