@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 VENV_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3.11)
 PYTEST_ARGS ?=
 
-.PHONY: help deps python peers otelcol guards cluster-bins apt test lint typecheck imports unit e2e bench quality demo clean crds chart-values
+.PHONY: help deps python peers otelcol dex guards cluster-bins apt test lint typecheck imports unit e2e bench quality demo clean crds chart-values
 
 help:
 	@echo "make demo   - local control plane, operator, examples, attacks on two MCP servers and the guards at work"
@@ -34,6 +34,10 @@ peers:
 otelcol:
 	@bash hack/build-otelcol.sh >/dev/null
 
+# Dex, the OpenID provider of the identity tests, built from its Go modules (hack/dex/go.mod).
+dex:
+	@bash hack/build-dex.sh >/dev/null
+
 # The Rust WebAssembly guards (examples, test guests) into $(GUARDMESH_CACHE)/guards/<source hash>.
 guards:
 	@bash hack/build-guards.sh >/dev/null
@@ -45,7 +49,7 @@ cluster-bins: python
 apt:
 	@bash hack/install-apt.sh
 
-deps: python peers otelcol guards cluster-bins
+deps: python peers otelcol dex guards cluster-bins
 
 lint: python
 	$(PY) -m ruff check sidecar operator tests hack examples
@@ -74,6 +78,7 @@ bench: deps apt
 	taskset -c 1 $(PY) hack/bench/wasm.py | tee docs/bench/wasm.txt
 	taskset -c 1 $(PY) hack/bench/wasm_python_guest.py | tee docs/bench/wasm-python-guest.txt
 	$(PY) hack/bench/webhook.py --out docs/bench/operator
+	$(PY) hack/bench/auth.py --out docs/bench/auth.json
 
 demo: python  # the demo builds or finds the rest itself, with progress lines
 	$(PY) hack/demo.py

@@ -9,6 +9,7 @@
 --                       streams, so concurrent requests of one session must not share an id)
 --   GM_BENCH_RATE       total target rate in requests/s over all threads; 0 or unset: closed loop
 --   GM_BENCH_THREADS    wrk's -t, to split the rate between threads
+--   GM_BENCH_AUTHORIZATION  value of the Authorization header (unset: none), e.g. "Bearer <jwt>"
 --
 -- Pacing: wrk (unlike wrk2) has no rate option. Its `delay()` hook is called before each request a
 -- connection sends and returns how many milliseconds to wait first. Each thread keeps a schedule
@@ -62,6 +63,10 @@ if session and session ~= "" then
 end
 if protocol and protocol ~= "" then
   wrk.headers["MCP-Protocol-Version"] = protocol
+end
+local authorization = os.getenv("GM_BENCH_AUTHORIZATION")
+if authorization and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
 end
 wrk.body = body_with_id("1")
 

@@ -143,13 +143,14 @@ def running_sidecar(
     env: Mapping[str, str] | None = None,
     extra_args: Sequence[str] = (),
     timeout: float = 20.0,
+    port: int | None = None,
 ) -> Iterator[Sidecar]:
     """Run ``guardmesh-sidecar --upstream <upstream>`` on free 127.0.0.1 ports while the context is open.
 
     ``env`` is added to the environment (``OTEL_*`` for tracing); OTLP export is off unless it asks
     for it. ``audit_log=None`` turns the audit log off.
     """
-    port, admin_port = free_port(), free_port()
+    port, admin_port = port or free_port(), free_port()  # a given port: for a URL known in advance (OAuth resource)
     argv = [
         str(sidecar_binary()),
         "--listen",

@@ -83,6 +83,8 @@ def recording(app: Any, log_path: str) -> Any:
             "path": scope["path"],
             "mcp-method": headers.get("mcp-method"),
             "mcp-name": headers.get("mcp-name"),
+            "authorization": headers.get("authorization"),
+            "x-forwarded-user": headers.get("x-forwarded-user"),
             "body": b"".join(chunks).decode("utf-8", "replace"),
         }
         with open(log_path, "a", encoding="utf-8") as log:

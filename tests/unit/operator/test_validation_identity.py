@@ -1,11 +1,15 @@
 """The Policy's authentication and authorization sections: validation messages, compilation, selection."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from guardmesh.config.bundle_set import parse_config
 from guardmesh.config.models import LabelSelector, PolicySpec
+from guardmesh.guards.registry import GuardResources
+from guardmesh.pipeline import Pipeline
 from guardmesh_operator.bundle import compile_namespace
 from guardmesh_operator.validation import Invalid, parse_policy
 
@@ -104,3 +108,21 @@ def test_a_pod_selected_by_two_policies_gets_the_first_authentication_and_every_
     assert bundle.authentication == first.authentication
     assert bundle.authorization is not None
     assert [(r.name, r.tools) for r in bundle.authorization.rules] == [("readers", ("read_*",)), ("writers", ("w",))]
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "identity"
+
+
+@pytest.mark.parametrize("name", ["oauth.yaml", "workload.yaml"])
+def test_the_example_policies_pass_the_operators_validation(name: str) -> None:
+    documents = [d for d in yaml.safe_load_all((EXAMPLES / name).read_text()) if d and d["kind"] == "Policy"]
+    assert len(documents) == 1
+    policy = parse_policy(documents[0]["spec"])
+    assert policy.authentication is not None
+    assert policy.authorization is not None
+
+
+def test_the_standalone_example_bundle_builds_a_pipeline_with_authorization_first() -> None:
+    bundle = parse_config((EXAMPLES / "standalone-bundle.yaml").read_text())
+    pipeline = Pipeline.from_bundle(bundle, GuardResources(), "server")
+    assert [g.name for g in pipeline.guards] == ["authorization"]
