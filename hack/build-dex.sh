@@ -18,8 +18,9 @@ if [[ ! -x "${bin}" ]]; then
   start=${SECONDS}
   mkdir -p "${GM_CACHE}/bin"
   log "building dex (${key}); a cold build takes a few minutes"
-  # Pure Go (no cgo): the tests use Dex's in-memory storage, so its SQLite driver is not needed.
-  if ! out="$(cd "${src}" && CGO_ENABLED=0 nice -n 19 go build -trimpath -ldflags="-s -w" \
+  # cgo: this Dex version declares its SQLite storage only when built with cgo (the tests use memory storage).
+  command -v gcc >/dev/null || die "gcc not found (Dex's SQLite driver needs cgo)"
+  if ! out="$(cd "${src}" && CGO_ENABLED=1 nice -n 19 go build -trimpath -ldflags="-s -w" \
       -o "${bin}.tmp.$$" github.com/dexidp/dex/cmd/dex 2>&1)"; then
     printf '%s\n' "${out}" | tail -n 40 >&2
     rm -f "${bin}.tmp.$$"

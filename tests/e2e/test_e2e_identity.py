@@ -219,8 +219,9 @@ def test_an_unauthenticated_client_gets_the_challenge_and_the_metadata(sessions:
     )
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(request, timeout=5)
-    assert err.value.code == 401
-    challenge = err.value.headers["WWW-Authenticate"]
+    with err.value:
+        assert err.value.code == 401
+        challenge = err.value.headers["WWW-Authenticate"]
     metadata_url = f"{sessions.sidecar.base}/.well-known/oauth-protected-resource/mcp"
     assert challenge.startswith(f'Bearer resource_metadata="{metadata_url}"')
     with urllib.request.urlopen(metadata_url, timeout=5) as response:
@@ -280,6 +281,8 @@ async def test_keys_rotated_by_dex_during_the_test_are_picked_up(sessions: Prote
     assert dex.kids()[0] != first_kid, "Dex did not rotate its signing key in time"
     second = await python_client(url, dex, "alice", "legacy", [("echo", {"message": "after rotation"})])
     assert _header_kid(second["token"]) != first_kid
+    # The sidecar logs the key ids each time the set it holds changes: the new key was fetched on first sight.
+    assert _header_kid(second["token"]) in sessions.sidecar.log()
     assert second["tools"] == ["echo", "get-sum"]
     assert "after rotation" in json.dumps(second["calls"][0]["ok"])
 

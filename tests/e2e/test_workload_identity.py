@@ -157,8 +157,9 @@ def test_a_token_for_another_audience_or_no_token_is_refused(cluster: Cluster, s
             headers["Authorization"] = f"Bearer {bearer}"
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(urllib.request.Request(sessions.url, data=body, headers=headers), timeout=5)
-        assert err.value.code == 401
-        message = json.loads(err.value.read())["error"]["message"]
+        with err.value:
+            assert err.value.code == 401
+            message = json.loads(err.value.read())["error"]["message"]
         assert bearer is None or "not meant for this server" in message
         metrics = sessions.get_admin("/metrics")
         assert f'guardmesh_authentications_total{{kind="bearer",result="{reason}"}}' in metrics

@@ -94,7 +94,8 @@ def _fetch(opener: urllib.request.OpenerDirector, url: str, data: bytes | None =
         with opener.open(request, timeout=10) as response:
             return response.status, response.headers.get("Location"), response.read().decode(errors="replace")
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("Location"), exc.read().decode(errors="replace")
+        with exc:  # a redirect not followed arrives as an HTTPError holding the connection
+            return exc.code, exc.headers.get("Location"), exc.read().decode(errors="replace")
 
 
 def _config(port: int, redirect_uri: str, resources: Sequence[str], signing_keys: str) -> str:

@@ -97,6 +97,15 @@ async def proxy(tmp_path: Path, write_bundle: Callable[[dict[str, Any] | str], P
                     {"name": "admins", "subjects": [{"group": "admins"}], "tools": ["*"]},
                 ]
             },
+            "guards": [
+                {
+                    "name": "per-caller-limit",
+                    "spec": {
+                        "type": "native",
+                        "native": {"kind": "rate-limit", "perClient": {"ratePerSecond": 0.001, "burst": 2}},
+                    },
+                }
+            ],
         }
     )
     seen = Seen()
@@ -200,3 +209,14 @@ async def test_the_audit_log_names_the_subject_never_the_token(proxy: Proxy) -> 
     record = json.loads(text.splitlines()[0])
     assert (record["guard"], record["decision"], record["subject"]) == ("authorization", "deny", "alice")
     assert token not in text
+
+
+async def test_rate_limits_count_per_verified_caller_not_per_address(proxy: Proxy) -> None:
+    alice, bob = proxy.token("alice"), proxy.token("bob")
+    outcomes = []
+    for token in (alice, alice, alice, bob):
+        _, body, _ = await proxy.post(rpc("tools/call", name="read_file", arguments={}), token)
+        outcomes.append(body.get("error", {}).get("message", "ok"))
+    assert outcomes[:2] == ["ok", "ok"]
+    assert "rate limit per client exceeded" in outcomes[2]
+    assert outcomes[3] == "ok", "bob shares alice's address, not her bucket"
