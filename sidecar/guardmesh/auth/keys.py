@@ -60,7 +60,9 @@ def http_fetcher(source: Source) -> Fetch:
     def get(url: str) -> bytes:
         if urlsplit(url).scheme == "file":
             return Path(urlsplit(url).path).read_bytes()[:MAX_DOCUMENT_BYTES]
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 - scheme checked by the config
+        # The Kubernetes API server answers its JWKS only to clients that accept application/jwk-set+json (else 406).
+        accept = "application/json, application/jwk-set+json"
+        request = urllib.request.Request(url, headers={"Accept": accept})  # noqa: S310 - scheme checked by the config
         if source.token_file:
             token = Path(source.token_file).read_text(encoding="utf-8").strip()
             request.add_header("Authorization", f"Bearer {token}")
