@@ -88,3 +88,12 @@ def guarded_server(kind: str, work: Path, **extra: Any) -> Iterator[Guarded]:
 def guarded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
     """Each real server and transport in turn, behind a sidecar with GUARDS."""
     yield from guarded_server(request.param, tmp_path_factory.mktemp(request.param))
+
+
+@pytest.fixture(scope="module")
+def liar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
+    """servers/lying_server.py (answers with other ids, ends streams early, ...) behind a sidecar with GUARDS."""
+    work = tmp_path_factory.mktemp("liar")
+    port = peers.free_port()
+    argv = [sys.executable, str(SERVERS / "lying_server.py"), str(port)]
+    yield from _guarded("liar", argv, {}, port, f"http://127.0.0.1:{port}/mcp", work, {})

@@ -4,6 +4,8 @@ import asyncio
 import contextlib
 import io
 import logging
+import socket
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +88,18 @@ class Raw:
         self.writer.close()
         with contextlib.suppress(ConnectionError):
             await self.writer.wait_closed()
+
+    async def reset(self) -> None:
+        """Drop the connection with a reset, as a client that is gone (a plain close is only a half-close
+        until the server writes to it)."""
+        sock = self.writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        await self.close()
+
+    async def half_close(self) -> None:
+        """Say we send no more, and keep reading."""
+        self.writer.write_eof()
+        await self.writer.drain()
 
 
 @pytest.fixture
@@ -444,8 +458,37 @@ async def test_a_client_that_disconnects_cancels_its_handler(
     raw = await connect(server)
     await raw.send(GET % b"")
     await asyncio.wait_for(started.wait(), 5)
-    await raw.close()
+    await raw.reset()
     await asyncio.wait_for(cancelled.wait(), 5)
+
+
+async def test_a_client_that_half_closes_after_its_request_still_gets_the_answer(
+    start: StartServer, connect: Callable[[Server], Awaitable[Raw]]
+) -> None:
+    async def slow_echo(request: Request) -> Response:
+        body = await request.read(1024)
+        await asyncio.sleep(0.05)
+        return Response(200, [], body)
+
+    server = await start(slow_echo)
+    raw = await connect(server)
+    await raw.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
+    await raw.half_close()
+    response = await raw.response()
+    assert (response.status, response.body) == (200, b"abc")
+    assert response.headers.get("connection") == "close"
+    assert await raw.at_eof()
+
+
+async def test_a_half_close_in_the_middle_of_a_body_fails_that_request(
+    start: StartServer, connect: Callable[[Server], Awaitable[Raw]]
+) -> None:
+    server = await start(echo)
+    raw = await connect(server)
+    await raw.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+    await raw.half_close()
+    assert (await raw.response()).status == 400
+    assert await raw.at_eof()
 
 
 async def test_without_handler_cancellation_the_handler_finishes(
@@ -613,7 +656,7 @@ def test_the_server_runs_on_uvloop() -> None:
             assert [(await raw.response()).body for _ in range(2)] == [b"", b"abc"]
             await raw.send(GET % b"hang")
             await asyncio.sleep(0.05)
-            await raw.close()
+            await raw.reset()
             await asyncio.wait_for(cancelled.wait(), 5)
         finally:
             await server.wait_closed(1)

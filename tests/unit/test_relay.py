@@ -9,10 +9,18 @@ import pytest
 from guardmesh.config import Phase
 from guardmesh.guards.api import ALLOW, GuardContext, Verdict, deny, modify
 from guardmesh.pipeline import BoundGuard, Pipeline
-from guardmesh.protocol.errors import GUARD_DENIED, GUARD_FAILED, INVALID_REQUEST, PARSE_ERROR
+from guardmesh.protocol.errors import (
+    GUARD_DENIED,
+    GUARD_FAILED,
+    INVALID_REQUEST,
+    OVERLOADED,
+    PARSE_ERROR,
+    UPSTREAM_UNAVAILABLE,
+)
 from guardmesh.protocol.jsonrpc import Message, ProtocolError
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.metrics import Metrics
+from guardmesh.transports.correlation import RequestTable
 from guardmesh.transports.relay import Exchange, Relay
 
 DENY_DELETE = {
@@ -170,12 +178,37 @@ async def test_a_response_is_matched_to_its_request_so_method_guards_apply(relay
     assert len(exchange.requests) == 0, "an answered request is forgotten"
 
 
-async def test_a_response_to_no_known_request_is_not_mistaken_for_one(relay: Relay, exchange: Exchange) -> None:
+async def test_a_response_to_no_known_request_is_guarded_as_an_answer_to_any_method(
+    relay: Relay, exchange: Exchange
+) -> None:
     await relay.from_client(raw(rpc(id=1, method="tools/list")), exchange)
-    payload = raw(rpc(id=2, result={"tools": [{"name": "fs_delete"}]}))
+    payload = raw(rpc(id=2, result={"tools": [{"name": "fs_read"}, {"name": "fs_delete"}]}))
     result = await relay.from_server(payload, exchange)
-    assert result.messages[0].method is None
-    assert result.forward is payload
+    assert result.messages[0].method is None, "it is not mistaken for the answer to request 1"
+    assert result.forward is not None
+    assert orjson.loads(result.forward)["result"]["tools"] == [{"name": "fs_read"}], "but filtered as a listing"
+    assert len(exchange.requests) == 1, "request 1 still waits for its own answer"
+
+
+async def test_an_invalid_answer_that_names_a_waiting_request_answers_it_with_an_error(
+    relay: Relay, exchange: Exchange
+) -> None:
+    await relay.from_client(raw(call(4, "fs_read")), exchange)
+    result = await relay.from_server(b'{"jsonrpc":"2.0","id":4,"result":{},"error":{"code":1}}', exchange)
+    assert result.invalid is not None
+    assert result.forward is not None
+    assert orjson.loads(result.forward)["error"]["code"] == UPSTREAM_UNAVAILABLE
+    assert exchange.requests.unanswered() == []
+
+
+async def test_a_full_table_of_pending_requests_refuses_the_next_one_and_forgets_none(relay: Relay) -> None:
+    exchange = Exchange(GuardContext("test-server", None, "2025-03-26"), requests=RequestTable(limit=2))
+    for id_ in (1, 2):
+        assert (await relay.from_client(raw(call(id_, "fs_read")), exchange)).replies == []
+    refused = await relay.from_client(raw(call(3, "fs_read")), exchange)
+    assert refused.forward is None
+    assert [(r["id"], r["error"]["code"]) for r in refused.replies] == [(3, OVERLOADED)]
+    assert [id_ for id_, _ in exchange.requests.unanswered()] == [1, 2]
 
 
 async def test_an_invalid_server_payload_is_not_delivered(relay: Relay, exchange: Exchange, metrics: Metrics) -> None:

@@ -120,6 +120,20 @@ class Pipeline:
                 self._selection[key] = chosen
         return chosen
 
+    def methods(self, phase: Phase) -> list[str | None]:
+        """Every method some guard inspects in `phase`; None last when a guard inspects them all."""
+        found: set[str] = set()
+        everything = False
+        for bound in self.guards:
+            if phase not in bound.phases:
+                continue
+            methods = bound.guard.interests.get(phase, frozenset())
+            if methods is None:
+                everything = True
+            else:
+                found |= methods
+        return [*sorted(found), *([None] if everything else [])]
+
     async def run(self, message: Message, ctx: GuardContext) -> Outcome:
         outcome = Outcome(message)
         for bound in self.select(message.phase, message.method):

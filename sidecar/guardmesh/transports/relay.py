@@ -6,6 +6,7 @@ the exchange; the relay parses, runs the pipeline, records telemetry and returns
 """
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,12 +18,14 @@ from opentelemetry.trace import Span
 from guardmesh.config.models import Phase
 from guardmesh.guards.api import GuardContext
 from guardmesh.pipeline import Outcome
-from guardmesh.protocol.errors import INVALID_REQUEST, OVERLOADED, error_object
+from guardmesh.protocol.errors import INVALID_REQUEST, OVERLOADED, UPSTREAM_UNAVAILABLE, error_object
 from guardmesh.protocol.jsonrpc import Direction, Kind, Message, ProtocolError, parse
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.recorder import Telemetry
 from guardmesh.transports.correlation import Pending, RequestTable
 from guardmesh.transports.sessions import Session
+
+log = logging.getLogger("guardmesh.relay")
 
 _NO_ROOM = "Too many requests awaiting answers; wait for some to be answered"
 
@@ -106,7 +109,8 @@ class FromServer:
     to_server: list[dict[str, Any]] = field(default_factory=list)
     """Errors to send back to the server for its requests that a guard refused."""
     invalid: str | None = None
-    """Why the server's payload could not be inspected (it is then not delivered)."""
+    """Why the server's payload could not be inspected (it is then not delivered; `forward` then holds the
+    error standing in for the answer it named, if any)."""
     messages: list[Message] = field(default_factory=list)
     changed: bool = False
     """A guard modified or refused something, so `forward` differs from the input."""
@@ -194,7 +198,7 @@ class Relay:
             messages, is_batch = parse(data, Direction.TO_CLIENT, self.runtime.limits.max_depth)
         except ProtocolError as exc:
             self.telemetry.rejected(f"upstream-{exc.reason}", str(exc))
-            return FromServer(None, invalid=str(exc))
+            return FromServer(self._invalid_answer(exc, exchange), invalid=str(exc))
         pipeline = self.runtime.pipeline
         telemetry = self.telemetry
         ctx = exchange.ctx
@@ -210,7 +214,10 @@ class Relay:
                     message.method, message.target, span = pending.method, pending.target, pending.span
             elif message.kind is Kind.REQUEST:
                 span = telemetry.begin(message, ctx, None)
-            outcome = await pipeline.run(message, ctx)
+            if pending is None and message.kind in (Kind.RESULT, Kind.ERROR):
+                outcome = await self._unmatched(message, ctx)
+            else:
+                outcome = await pipeline.run(message, ctx)
             if (
                 not outcome.denied
                 and message.kind is Kind.RESULT
@@ -247,6 +254,37 @@ class Relay:
         if out:
             forward = orjson.dumps(out if is_batch else out[0])
         return FromServer(forward, to_server, messages=messages, changed=True)
+
+    def _invalid_answer(self, exc: ProtocolError, exchange: Exchange) -> bytes | None:
+        """A server message that is not valid JSON-RPC is never delivered; when it names the id of a request
+        waiting for its answer, that request gets an error now instead of waiting for an answer that came."""
+        pending = exchange.match(exc.id) if exc.id is not None else None
+        message = "Upstream MCP server sent an invalid answer"
+        if pending is None or not pending.settle(self.telemetry, None, UPSTREAM_UNAVAILABLE, message):
+            return None
+        return orjson.dumps(error_object(exc.id, UPSTREAM_UNAVAILABLE, message))
+
+    async def _unmatched(self, message: Message, ctx: GuardContext) -> Outcome:
+        """An answer that matches no request the sidecar forwarded (a server answering with another id, or
+        replaying an answer this replica never saw) is not let through raw: it passes the response guards
+        as the answer to each method they inspect, and the first refusal refuses it."""
+        log.info("an answer from the server matches no pending request (id %r); guarding it as any answer", message.id)
+        pipeline = self.runtime.pipeline
+        outcome = Outcome(message)
+        current = message
+        for method in pipeline.methods(Phase.RESPONSE):
+            # A fresh message per method: what guards derive from a body may depend on what it answers.
+            candidate = Message(current.body, current.direction, current.kind, current.phase, method, current.id, None)
+            result = await pipeline.run(candidate, ctx)
+            outcome.evaluations.extend(result.evaluations)
+            if result.denied:
+                outcome.denied_by = result.denied_by
+                return outcome
+            if result.modified:
+                current = result.message
+                outcome.modified = True
+        outcome.message = Message(current.body, message.direction, message.kind, message.phase, None, message.id, None)
+        return outcome
 
     async def _input_requests(self, outcome: Outcome, ctx: GuardContext) -> Outcome:
         """2026-07-28 embeds server requests in an `input_required` result: guard each as a server request."""

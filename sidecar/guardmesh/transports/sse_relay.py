@@ -22,6 +22,9 @@ from guardmesh.transports.upstream import Upstream
 log = logging.getLogger("guardmesh.http")
 
 
+UNANSWERED = "Upstream MCP server ended the stream without answering"
+
+
 class StreamSessions(Protocol):
     """Sessions that live as long as a stream (the legacy transport's), opened by an `endpoint` event."""
 
@@ -74,12 +77,17 @@ class SseRelay:
         except SseTooLarge as exc:
             self.runtime.telemetry.rejected("upstream-too-large")
             await self._fail_pending(out, exchange, errors.TOO_LARGE, f"Upstream stream broken: {exc}")
+            return
         except UpstreamBroken as exc:
             self.runtime.telemetry.rejected("upstream-broken")
             log.warning("upstream stream broke off: %s", exc)
             await self._fail_pending(
                 out, exchange, errors.UPSTREAM_UNAVAILABLE, "Upstream MCP server broke off the stream"
             )
+            return
+        # The server ended the stream: what it left unanswered on it will never be answered.
+        if await self._fail_pending(out, exchange, errors.UPSTREAM_UNAVAILABLE, UNANSWERED):
+            self.runtime.telemetry.rejected("upstream-unanswered")
 
     async def _event(self, request: Request, event: SseEvent, exchange: Exchange, out: Stream) -> bytes:
         if event.event == "endpoint" and event.data is not None and self.stream_sessions is not None:
@@ -93,6 +101,8 @@ class SseRelay:
             task.add_done_callback(self._background.discard)
         if inspected.invalid is not None:
             log.warning("dropped an SSE event that is not valid JSON-RPC: %s", inspected.invalid)
+            if inspected.forward is not None:
+                return format_event(inspected.forward, event=event.event, id_=event.id)
             return b"" if event.id is None else f"id: {event.id}\n\n".encode()
         exchange.learn_version(inspected.messages)
         if inspected.forward is None:
@@ -107,10 +117,23 @@ class SseRelay:
         path, headers = (request.raw_path, []) if session is None else session.reply_target(request.raw_path)
         await self.upstream.post(path, headers, error)
 
-    async def _fail_pending(self, out: Stream, exchange: Exchange, code: int, message: str) -> None:
-        """The stream ended badly: every request still waiting on it gets an error instead of silence."""
-        telemetry = self.runtime.telemetry
-        for id_, pending in exchange.requests.unanswered():
-            if pending.settle(telemetry, None, code, message):
-                with contextlib.suppress(ConnectionError):
-                    await out.write(format_event(orjson.dumps(error_object(id_, code, message)), event="message"))
+    async def _fail_pending(self, out: Stream, exchange: Exchange, code: int, message: str) -> int:
+        """The stream ended: every request still waiting on it gets an error instead of silence (once: a
+        request answered or failed elsewhere is not failed again). Returns how many."""
+        failed = 0
+        for error in unanswered(self.runtime, exchange, code, message):
+            failed += 1
+            with contextlib.suppress(ConnectionError):
+                await out.write(format_event(orjson.dumps(error), event="message"))
+        return failed
+
+
+def unanswered(runtime: Runtime, exchange: Exchange, code: int, message: str) -> list[dict[str, Any]]:
+    """Errors for the requests of `exchange` still waiting for answers, which will not come; each request
+    is settled here, so no other path answers it a second time."""
+    telemetry = runtime.telemetry
+    return [
+        error_object(id_, code, message)
+        for id_, pending in exchange.requests.unanswered()
+        if pending.settle(telemetry, None, code, message)
+    ]

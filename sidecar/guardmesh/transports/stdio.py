@@ -110,6 +110,8 @@ async def run_stdio(command: list[str], config: Path | None, audit_log: str | No
                     await _write(child_in, orjson.dumps(error))
                 if inspected.invalid is not None:
                     log.warning("dropped a server message that is not valid JSON-RPC: %s", inspected.invalid)
+                    if inspected.forward is not None:
+                        await _write(client_out, inspected.forward)
                     continue
                 exchange.learn_version(inspected.messages)
                 if inspected.forward is not None:

@@ -17,7 +17,7 @@ from guardmesh.transports.h1 import Request, Response, UpstreamResponse
 from guardmesh.transports.http import json_response, response_headers
 from guardmesh.transports.relay import Exchange, FromClient, Relay
 from guardmesh.transports.sessions import SessionTable
-from guardmesh.transports.sse_relay import SseRelay
+from guardmesh.transports.sse_relay import UNANSWERED, SseRelay, unanswered
 from guardmesh.transports.upstream import Upstream, UpstreamFailed
 
 Answer = Response | None
@@ -122,6 +122,9 @@ class StreamableHttp:
                 502, errors.UPSTREAM_UNAVAILABLE, f"Upstream answered with {content_type or 'no type'}"
             )
         if not (content_type.startswith("application/json") and payload and upstream.status < 300):
+            if upstream.status < 300:
+                # An empty (202) answer to requests: their answers will not come.
+                replies = replies + unanswered(self.runtime, exchange, errors.UPSTREAM_UNAVAILABLE, UNANSWERED)
             if replies:
                 return json_response(200, replies if len(replies) > 1 else replies[0])
             return Response(upstream.status, headers, payload)
@@ -132,6 +135,7 @@ class StreamableHttp:
             )
         exchange.learn_version(inspected.messages)
         body = inspected.forward or b""
+        replies = replies + unanswered(self.runtime, exchange, errors.UPSTREAM_UNAVAILABLE, UNANSWERED)
         if replies:
             answers = orjson.loads(body) if body else []
             merged = (answers if isinstance(answers, list) else [answers]) + replies

@@ -154,6 +154,8 @@ class _Connection(asyncio.Protocol):
         self._drain_waiters: list[asyncio.Future[None]] = []
         self.closed = False
         self.closing = False
+        self.client_done = False
+        """The client half-closed its side: it sends no more requests but may still read our answers."""
         self.write_paused = False
         self.idle_since: float | None = None
         self.done: asyncio.Future[None] = self.loop.create_future()
@@ -202,6 +204,21 @@ class _Connection(asyncio.Protocol):
                     self._send_error(status)
                 else:
                     self._queue.append(status)
+
+    def eof_received(self) -> bool | None:
+        """The client closed its side. Until we write, a half-close (it still reads) looks the same as a
+        client that is gone; so what it sent is still answered, then we close, unless a streamed response
+        had already started: a client that stops sending mid-stream is taken as gone, so the stream and
+        what feeds it end now. A body cut short by the close can never complete, so its request fails."""
+        self.client_done = True
+        req = self._parsing
+        if req is not None:
+            req._bad_body = True
+            req._fail(ConnectionResetError("the client closed its side before the end of its body"))
+        active = self._active
+        if (active is None and not self._queue) or (active is not None and active.started):
+            return None  # nothing to answer, or a stream nobody reads: the transport closes
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -307,7 +324,9 @@ class _Connection(asyncio.Protocol):
             if response is not None:
                 if req.started:
                     raise RuntimeError("the handler returned a response after starting a stream")
-                closing = not req.keep_alive or req._must_close or self.closing or not req.body_complete
+                closing = (
+                    not req.keep_alive or req._must_close or self.closing or not req.body_complete or self._last(req)
+                )
                 self.write(req._encode(response, closing))
             elif not req._end_stream():
                 raise RuntimeError("the handler returned neither a response nor a stream")
@@ -331,11 +350,15 @@ class _Connection(asyncio.Protocol):
             # A started stream is cut short: the missing last chunk tells the client it is incomplete.
             self._close(linger=not req.body_complete and not req._awaits_continue)
             return False
-        if not req.keep_alive or req._must_close or self.closing or not req.body_complete:
+        if not req.keep_alive or req._must_close or self.closing or not req.body_complete or self._last(req):
             # An unread body would be parsed as the next request: close instead of skipping it.
             self._close(linger=not req.body_complete and not req._awaits_continue)
             return False
         return True
+
+    def _last(self, req: Request) -> bool:
+        """The client half-closed and nothing of it is left to answer after `req`."""
+        return self.client_done and not self._queue and self._parsing in (None, req)
 
     def _next(self) -> None:
         if self._queue:
