@@ -183,3 +183,45 @@ def test_the_api_server_accepts_the_example_policies_and_refuses_authorization_w
     }
     with pytest.raises(ClusterError, match="authorization needs authentication in the same Policy"):
         cluster.kubectl("apply", "--dry-run=server", "-f", "-", stdin=json.dumps(bad))
+
+
+def _post(
+    url: str, bearer: str, message: dict[str, Any], session: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    import urllib.error
+    import urllib.request
+
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "Authorization": f"Bearer {bearer}",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    if session is not None:
+        headers["Mcp-Session-Id"] = session
+    request = urllib.request.Request(url, data=json.dumps(message).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, dict(exc.headers), exc.read()
+
+
+def test_a_session_opened_by_one_workload_is_refused_to_another(cluster: Cluster, sessions: Sidecar) -> None:
+    reader, operator = token(cluster, "reader"), token(cluster, "operator")
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}},
+    }
+    status, headers, _ = _post(sessions.url, reader, init)
+    assert status == 200
+    session = next(v for k, v in headers.items() if k.lower() == "mcp-session-id")
+    _post(sessions.url, reader, {"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+    ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+    assert _post(sessions.url, reader, ping, session)[0] == 200
+    status, _, body = _post(sessions.url, operator, ping, session)
+    assert status == 403
+    assert json.loads(body)["error"] == {"code": -32059, "message": "This session belongs to another caller"}
