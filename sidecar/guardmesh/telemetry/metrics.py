@@ -68,6 +68,7 @@ class Metrics:
             registry=r,
         )
         self._messages: dict[tuple[str, str, str], Any] = {}
+        self._authentications: dict[tuple[str, str], Any] = {}
         self._durations: dict[str, Any] = {}
         self._guards: dict[tuple[str, str, str, bool], tuple[Any, Any]] = {}
 
@@ -76,6 +77,13 @@ class Metrics:
         child = self._messages.get(key)
         if child is None:
             child = self._messages[key] = self.messages.labels(method, phase, outcome)
+        child.inc()
+
+    def count_authentication(self, kind: str, result: str) -> None:
+        key = (kind, result)
+        child = self._authentications.get(key)
+        if child is None:
+            child = self._authentications[key] = self.authentications.labels(kind, result)
         child.inc()
 
     def observe_request(self, method: str, seconds: float) -> None:

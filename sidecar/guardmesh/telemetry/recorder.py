@@ -138,7 +138,7 @@ class Telemetry:
 
     def authenticated(self, kind: str, result: str) -> None:
         """Count one bearer-token check; both labels are short fixed words (never the subject)."""
-        self.metrics.authentications.labels(kind, result).inc()
+        self.metrics.count_authentication(kind, result)
 
     def rejected(self, reason: str, detail: str = "") -> None:
         """Count and log an input refused before any guard ran; `reason` is a short fixed label."""
