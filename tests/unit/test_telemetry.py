@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import orjson
+import pytest
 
 from guardmesh.guards.api import Decision, GuardContext
 from guardmesh.pipeline import Evaluation, Outcome
@@ -116,3 +117,29 @@ def test_unknown_methods_share_one_metric_label(metrics: Metrics) -> None:
 def test_span_names_are_the_method_and_its_target() -> None:
     assert names.span_name("tools/call", "fs_read") == "tools/call fs_read"
     assert names.span_name("tools/list", None) == "tools/list"
+
+
+def test_the_verified_caller_is_on_the_span_by_subject_never_by_token(
+    metrics: Metrics, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from guardmesh.guards.api import Identity
+
+    monkeypatch.delenv("OTEL_SDK_DISABLED")  # an in-memory exporter: nothing leaves the process
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    telemetry = Telemetry(metrics, AuditLog(None, metrics), provider.get_tracer("test"))
+    caller = Identity("alice", "https://idp.test", "oauth", claims={"sub": "alice", "secret": "x"})
+    span = telemetry.begin(tool_call(), GuardContext("srv", identity=caller, client_id=caller.key))
+    assert span is not None
+    span.end()
+    [finished] = exporter.get_finished_spans()
+    attributes = dict(finished.attributes or {})
+    assert attributes[names.ENDUSER_ID] == "alice"
+    assert attributes[names.CALLER_ISSUER] == "https://idp.test"
+    assert attributes[names.CALLER_KIND] == "oauth"
+    assert "x" not in attributes.values()
