@@ -38,6 +38,7 @@ class Protected:
     sidecar: Sidecar
     resource: str
     seen_log: Path | None = None
+    upstream: str = ""
 
     def seen(self) -> list[dict[str, Any]]:
         assert self.seen_log is not None
@@ -113,7 +114,7 @@ def stateless(dex: Dex, ports: dict[str, int], tmp_path_factory: pytest.TempPath
         peers.running([sys.executable, str(STATELESS), str(port), str(seen_log)], port=port),
         running_sidecar(f"http://127.0.0.1:{port}/mcp", config=config, port=ports["stateless"]) as sidecar,
     ):
-        yield Protected(sidecar, resource, seen_log)
+        yield Protected(sidecar, resource, seen_log, f"http://127.0.0.1:{port}/mcp")
 
 
 # --- the Python SDK client with its OAuth provider ----------------------------------------------
@@ -187,7 +188,9 @@ async def python_client(
         httpx2.AsyncClient(auth=provider, timeout=30) as http,
         Client(streamable_http_client(url, http_client=http), mode=mode) as client,
     ):
-        out["tools"] = sorted(t.name for t in (await client.list_tools(cache_mode="bypass")).tools)
+        listing = await client.list_tools(cache_mode="bypass")
+        out["tools"] = sorted(t.name for t in listing.tools)
+        out["cacheScope"] = getattr(listing, "cache_scope", None)
         for tool, arguments in calls:
             try:
                 result = await client.call_tool(tool, arguments)
@@ -197,6 +200,15 @@ async def python_client(
     assert storage.tokens is not None
     out["token"] = storage.tokens.access_token
     return out
+
+
+async def direct_cache_scope(url: str) -> str | None:
+    """The `cacheScope` of the server's own tool list (the server itself needs no token)."""
+    from mcp import Client
+
+    async with Client(url, mode=REVISION) as client:
+        scope: str | None = (await client.list_tools(cache_mode="bypass")).cache_scope
+        return scope
 
 
 def _claims(token: str) -> dict[str, Any]:
@@ -257,6 +269,7 @@ async def test_two_callers_see_different_tools_and_a_call_outside_rights_is_refu
     bob = await python_client(url, dex, "bob", REVISION, [("delete_file", {"path": "/etc/passwd"})])
     assert alice["tools"] == ["add"]
     assert bob["tools"] == ["add", "delete_file"]
+    assert alice["cacheScope"] == bob["cacheScope"] == "private"
     assert alice["calls"][0]["ok"]["structuredContent"] == {"result": 42}
     assert alice["calls"][1]["code"] == GUARD_DENIED
     assert bob["calls"][0]["code"] == GUARD_DENIED
@@ -269,6 +282,8 @@ async def test_two_callers_see_different_tools_and_a_call_outside_rights_is_refu
         _claims(bob["token"])["sub"],
     }
     assert not [e for e in seen if "delete_file" in e["body"] and '"tools/call"' in e["body"]]
+    # The server lets caches share its tool list; through the sidecar each caller's list depends on who asked.
+    assert await direct_cache_scope(stateless.upstream) == "public"
 
 
 async def test_keys_rotated_by_dex_during_the_test_are_picked_up(sessions: Protected, dex: Dex) -> None:

@@ -299,3 +299,44 @@ async def test_workload_tokens_name_the_service_account_and_namespace() -> None:
         "agents",
         "agents/reader",
     )
+
+
+def _part(value: Any) -> str:
+    import base64
+
+    raw = value if isinstance(value, bytes) else orjson.dumps(value)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _forged(header: Any, payload: Any) -> str:
+    return f"{_part(header)}.{_part(payload)}.x"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "..",
+        "a.b",
+        "a.b.c.d",
+        _forged([1, 2], {}),
+        _forged({"alg": "RS256", "kid": 7}, "just a string"),
+        _forged({"alg": ["RS256"]}, {"iss": "https://issuer.test"}),
+        _forged({"alg": "RS256"}, {"iss": ["https://issuer.test"]}),
+        _forged({"alg": "RS256", "kid": "key-1"}, {"iss": "https://issuer.test", "exp": "soon"}),
+        "\u00e9\u00e9.\u00e9.\u00e9",
+        _forged(bytes(range(256)), bytes(range(256))),
+    ],
+)
+async def test_garbage_tokens_are_refused_with_401_never_an_exception(
+    issuer: TestIssuer, jwks: Jwks, token: str
+) -> None:
+    refusal = await refused(authenticator(issuer, jwks), f"Bearer {token}")
+    assert refusal.status == 401
+
+
+async def test_claims_of_the_wrong_types_in_a_signed_token_are_refused(issuer: TestIssuer, jwks: Jwks) -> None:
+    auth = authenticator(issuer, jwks)
+    for claims in ({"exp": "tomorrow"}, {"nbf": [1]}, {"sub": 42}, {"aud": 7}, {"iat": "now"}):
+        refusal = await refused(auth, f"Bearer {issuer.token(audience=RESOURCE, **claims)}")
+        assert refusal.status == 401, claims
+        assert refusal.reason in {"malformed", "audience", "not-yet-valid", "expired"}, (claims, refusal)

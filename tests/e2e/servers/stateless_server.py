@@ -17,11 +17,19 @@ import sys
 from typing import Annotated, Any
 
 import uvicorn
+from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve
 from pydantic import BaseModel
 from starlette.types import Message, Receive, Scope, Send
 
-mcp: MCPServer[Any] = MCPServer("guardmesh-e2e-stateless", version="1.0.0", instructions="Test server.")
+# Its tool list is the same for every caller, so the server lets caches share it (a sidecar that filters the
+# list per caller must make it private again).
+mcp: MCPServer[Any] = MCPServer(
+    "guardmesh-e2e-stateless",
+    version="1.0.0",
+    instructions="Test server.",
+    cache_hints={"tools/list": CacheHint(ttl_ms=60_000, scope="public")},
+)
 
 
 @mcp.tool()
