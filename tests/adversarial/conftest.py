@@ -38,6 +38,10 @@ PROMPT_INJECTION: dict[str, Any] = {
 }
 GUARDS = [DENY_GET_ENV, SECRETS, PROMPT_INJECTION]
 
+UPSTREAM_TIMEOUT = 2.0
+"""The `liar` sidecar's limits.upstreamTimeoutSeconds: short, so a stalled server is given up on quickly."""
+CLIENT_BODY_TIMEOUT = 1.0
+
 
 @dataclass
 class Guarded:
@@ -96,4 +100,5 @@ def liar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
     work = tmp_path_factory.mktemp("liar")
     port = peers.free_port()
     argv = [sys.executable, str(SERVERS / "lying_server.py"), str(port)]
-    yield from _guarded("liar", argv, {}, port, f"http://127.0.0.1:{port}/mcp", work, {})
+    limits = {"upstreamTimeoutSeconds": UPSTREAM_TIMEOUT, "clientBodyTimeoutSeconds": CLIENT_BODY_TIMEOUT}
+    yield from _guarded("liar", argv, {}, port, f"http://127.0.0.1:{port}/mcp", work, {"limits": limits})

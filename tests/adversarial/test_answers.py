@@ -115,3 +115,37 @@ def _read_all(sock: socket.socket) -> bytes:
     while chunk := sock.recv(65536):
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# --- waits that end --------------------------------------------------------------------------
+
+
+async def test_a_client_body_that_never_arrives_is_answered_408(liar: Guarded) -> None:
+    session = await Streamable(liar.url).open()
+    parts = urlsplit(liar.url)
+    body = orjson.dumps(call(8, "echo"))
+    head = encode("POST", parts.path, parts.netloc, [*session.headers(), ("Content-Length", str(len(body)))])
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        writer.write(head + body[:10])
+        await writer.drain()
+        async with asyncio.timeout(30):
+            answer = await reader.read()
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+
+
+async def test_a_server_that_stalls_in_its_answers_body_is_answered_504(liar: Guarded) -> None:
+    session = await Streamable(liar.url).open()
+    response = await session.post(orjson.dumps(call(9, "stall-body")))
+    assert response.status == 504
+    assert response.json()["error"]["code"] == errors.UPSTREAM_TIMEOUT
+
+
+async def test_a_server_silent_on_a_stream_that_owes_an_answer_gets_the_request_an_error(liar: Guarded) -> None:
+    session = await Streamable(liar.url).open()
+    response = await session.post(orjson.dumps(call(10, "silent-stream")))
+    assert response.status == 200
+    (answer,) = by_id(messages(response), 10)
+    assert answer["error"]["code"] == errors.UPSTREAM_TIMEOUT

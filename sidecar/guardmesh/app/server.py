@@ -23,6 +23,9 @@ from guardmesh.transports.proxy import HttpProxy
 
 log = logging.getLogger("guardmesh.sidecar")
 
+SHUTDOWN_RESERVE = 3.0
+"""Of the shutdown grace, what is kept for closing upstream connections and flushing the audit log and traces."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -46,6 +49,10 @@ class Settings:
     """Also follow this ConfigMap through the Kubernetes API (faster than the kubelet's volume sync)."""
     api: ApiAccess | None = None
     """How to reach the API server for `configmap`; in-cluster defaults when None."""
+    shutdown_grace: float = 25.0
+    """Seconds from SIGTERM to exit: requests in flight get that long less a 3 s reserve, in which the
+    upstream connections close and the audit log and traces are flushed. Keep it below the pod's
+    terminationGracePeriodSeconds (30 by default)."""
     authentication: Authentication | None = None
     """Caller authentication from the command line; replaces the bundle's."""
 
@@ -74,8 +81,9 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
             for server in servers:
                 server.close()
             proxy.close_streams()
-            await asyncio.gather(*(server.wait_closed(grace=30) for server in servers))
-            await pool.close()
+            grace = max(1.0, settings.shutdown_grace - SHUTDOWN_RESERVE)
+            await asyncio.gather(*(server.wait_closed(grace=grace) for server in servers))
+            await pool.close(within=1.0)
 
 
 @contextlib.asynccontextmanager

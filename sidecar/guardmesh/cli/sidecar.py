@@ -52,6 +52,13 @@ def http_parser() -> argparse.ArgumentParser:
         help="NAMESPACE/NAME[/KEY]: also follow the bundle ConfigMap through the Kubernetes API, so changes"
         " apply in about a second rather than at the kubelet's next volume sync (key default bundle.yaml)",
     )
+    parser.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=25.0,
+        help="seconds from SIGTERM to exit, requests in flight included (keep it below the pod's"
+        " terminationGracePeriodSeconds; default 25)",
+    )
     parser.add_argument("--kube-api", type=_address, help="HOST:PORT of the API server (default: in-cluster)")
     parser.add_argument("--kube-token-file", type=Path, help="bearer token file (default: the service account's)")
     parser.add_argument("--kube-ca-file", type=Path, help="CA of the API server (default: the service account's)")

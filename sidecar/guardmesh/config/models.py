@@ -179,14 +179,27 @@ class PolicySpec(Spec):
 class Limits(Spec):
     """Bounds on what the sidecar accepts; anything past them is rejected and counted."""
 
-    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    """Largest request or response body, and largest single SSE event."""
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    """Largest request or response body, and largest single SSE event (the MCP SDKs' own limit is 4 MiB)."""
     max_depth: int = Field(default=128, ge=2, le=1000)
     """Deepest JSON nesting accepted in a message."""
     upstream_timeout_seconds: float = Field(default=120.0, gt=0)
-    """Longest wait for the server to start answering a request."""
+    """Longest the server may stay silent while a request waits for its answer: until the answer's head,
+    within a JSON body, and between events of a stream that still owes answers."""
+    client_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    """Longest a client may take to send a request body after its head."""
     max_sessions: int = Field(default=10_000, ge=1)
-    """Sessions remembered at once; the least recently used is forgotten first."""
+    """Sessions open at once; past it a new session is refused (503) unless an idle one can be forgotten."""
+    max_sessions_per_client: int = Field(default=1_000, ge=1)
+    """Sessions one client (peer address, or verified subject) may hold; its own least recently used goes first."""
+    session_idle_seconds: float = Field(default=1800.0, gt=0)
+    """A session unused this long may be forgotten to make room for a new one (30 minutes, as the Python SDK)."""
+    max_inflight_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
+    """Bytes of large messages (over 64 KiB) being read, inspected or forwarded at once; one client may hold half."""
+    max_concurrent_inspections: int = Field(default=2, ge=1, le=64)
+    """Large messages inspected at once, off the event loop."""
+    inspection_queue_seconds: float = Field(default=10.0, gt=0)
+    """Longest a large message waits for room in the budgets above before it is refused (503, -32056)."""
 
 
 class BundleGuard(Spec):

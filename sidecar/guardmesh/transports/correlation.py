@@ -19,6 +19,9 @@ from guardmesh.telemetry.recorder import Telemetry
 K = TypeVar("K")
 V = TypeVar("V")
 
+OPEN_ENDED = frozenset({"subscriptions/listen"})
+"""Requests answered by a stream that lasts as long as the client wants it, not by one answer."""
+
 PENDING_LIMIT = 4096
 """Unanswered requests one exchange (or one legacy SSE session) may have in flight."""
 SESSION_REQUEST_MEMORY = 256
@@ -89,6 +92,10 @@ class RequestTable:
     def take(self, id_: JsonRpcId) -> Pending | None:
         """The request this answer is for, forgotten from now on; None when none is waiting."""
         return self._items.pop(id_, None)
+
+    def owed(self) -> bool:
+        """Whether an answer is still owed on this table's stream, so a silent server is waited for only so long."""
+        return any(not p.answered and p.method not in OPEN_ENDED for p in self._items.values())
 
     def unanswered(self) -> list[tuple[JsonRpcId, Pending]]:
         """Remove and return every request still waiting (oldest first), for the errors that replace their answers."""

@@ -88,12 +88,20 @@ class HttpProxy:
             self._standing.discard(task)
 
     async def _body(self, request: Request) -> bytes | Response:
-        limit = self.runtime.limits.max_body_bytes
+        limits = self.runtime.limits
+        limit = limits.max_body_bytes
         try:
-            return await request.read(limit)
+            if request.body_complete:  # the usual small body came with the head: no timer needed
+                return await request.read(limit)
+            async with asyncio.timeout(limits.client_body_timeout_seconds):
+                return await request.read(limit)
         except TooLarge:
             self.runtime.telemetry.rejected("too-large")
             return json_response(413, error_object(None, errors.TOO_LARGE, f"Request body exceeds {limit} bytes"))
+        except TimeoutError:
+            self.runtime.telemetry.rejected("client-body-timeout")
+            message = f"The request body did not arrive within {limits.client_body_timeout_seconds:g} s"
+            return json_response(408, error_object(None, errors.INVALID_REQUEST, message))
 
     def _check_origin(self, request: Request) -> Response | None:
         """Browsers name the page's origin; only listed origins and pages on this machine may call.

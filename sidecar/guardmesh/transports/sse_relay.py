@@ -7,6 +7,7 @@ session stream (whose `endpoint` event the legacy transport handles through `on_
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import orjson
@@ -23,6 +24,7 @@ log = logging.getLogger("guardmesh.http")
 
 
 UNANSWERED = "Upstream MCP server ended the stream without answering"
+_LATE = "Upstream MCP server did not answer in time"
 
 
 class StreamSessions(Protocol):
@@ -68,8 +70,19 @@ class SseRelay:
     async def _relay_events(
         self, request: Request, upstream: UpstreamResponse, exchange: Exchange, out: Stream, decoder: SseDecoder
     ) -> None:
+        chunks = upstream.chunks()
         try:
-            async for chunk in upstream.chunks():
+            while True:
+                try:
+                    chunk = await self._next(chunks, exchange)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    self.runtime.telemetry.rejected("upstream-timeout")
+                    await self._fail_pending(out, exchange, errors.UPSTREAM_TIMEOUT, _LATE)
+                    if request.method == "GET":
+                        continue  # a session's stream goes on; a late answer is then guarded as unmatched
+                    return
                 for event in decoder.feed(chunk):
                     data = await self._event(request, event, exchange, out)
                     if data:
@@ -88,6 +101,13 @@ class SseRelay:
         # The server ended the stream: what it left unanswered on it will never be answered.
         if await self._fail_pending(out, exchange, errors.UPSTREAM_UNAVAILABLE, UNANSWERED):
             self.runtime.telemetry.rejected("upstream-unanswered")
+
+    async def _next(self, chunks: AsyncIterator[bytes], exchange: Exchange) -> bytes:
+        """The next bytes of the stream; while it owes answers, the server may stay silent only so long."""
+        if not exchange.requests.owed():
+            return await anext(chunks)
+        async with asyncio.timeout(self.runtime.limits.upstream_timeout_seconds):
+            return await anext(chunks)
 
     async def _event(self, request: Request, event: SseEvent, exchange: Exchange, out: Stream) -> bytes:
         if event.event == "endpoint" and event.data is not None and self.stream_sessions is not None:

@@ -48,10 +48,17 @@ class Upstream:
             raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream MCP server unreachable: {exc}") from None
 
     async def read(self, upstream: UpstreamResponse) -> bytes:
-        """The whole body of an answer, bounded by `limits.maxBodyBytes`."""
-        limit = self.runtime.limits.max_body_bytes
+        """The whole body of an answer, bounded by `limits.maxBodyBytes` and, once its head has come, by
+        `limits.upstreamTimeoutSeconds`."""
+        limits = self.runtime.limits
+        limit = limits.max_body_bytes
         try:
-            return await upstream.read(limit)
+            if upstream.complete:
+                return await upstream.read(limit)
+            async with asyncio.timeout(limits.upstream_timeout_seconds):
+                return await upstream.read(limit)
+        except TimeoutError:
+            raise UpstreamFailed(504, errors.UPSTREAM_TIMEOUT, "Upstream MCP server stalled in its answer") from None
         except TooLarge:
             raise UpstreamFailed(502, errors.TOO_LARGE, f"Upstream response exceeds {limit} bytes") from None
         except UpstreamBroken as exc:

@@ -12,6 +12,7 @@ Streamable HTTP at /mcp (JSON or SSE answers) and the legacy transport at /sse (
 - `ends-early`: an SSE answer that ends cleanly without answering;
 - `invalid-event`: an SSE answer whose only event is not JSON-RPC, then the end;
 - `stall-body`: JSON headers, then half the body, then nothing;
+- `silent-stream`: SSE headers, then nothing;
 - `break-get`: (GET streams) the server cuts the session's GET stream;
 - anything else: a plain text result.
 """
@@ -75,6 +76,10 @@ async def streamable(request: web.Request) -> web.StreamResponse:
         out = web.StreamResponse(headers={**headers, "Content-Type": "application/json", "Content-Length": "100"})
         await out.prepare(request)
         await out.write(b'{"jsonrpc":"2.0","id":')
+        await asyncio.sleep(3600)
+    if message.get("params", {}).get("name") == "silent-stream":
+        out = web.StreamResponse(headers={**headers, "Content-Type": "text/event-stream"})
+        await out.prepare(request)
         await asyncio.sleep(3600)
     if message.get("params", {}).get("name") == "break-get":
         queue = STREAMS.get(headers["Mcp-Session-Id"])

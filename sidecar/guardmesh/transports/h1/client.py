@@ -219,15 +219,23 @@ class UpstreamPool:
         conn = await self._connect()
         return await conn.send(message, method, answer_within)
 
-    async def close(self) -> None:
-        """Close every connection, idle or in use, and wait until they are gone."""
+    async def close(self, within: float = 1.0) -> None:
+        """Close every connection, idle or in use, and wait until they are gone. A connection still
+        flushing a request the upstream does not read is reset after `within` seconds (a graceful close
+        waits for its write buffer to empty, which then never happens)."""
         self._closed = True
         self._idle.clear()
         conns = list(self._connections)
         for conn in conns:
             conn.close()
-        if conns:
-            await asyncio.wait([conn.lost for conn in conns])
+        if not conns:
+            return
+        _, stuck = await asyncio.wait([conn.lost for conn in conns], timeout=within)
+        if stuck:
+            for conn in conns:
+                if not conn.lost.done():
+                    conn.transport.abort()
+            await asyncio.wait(stuck)
 
     def _take_idle(self) -> _UpstreamConnection | None:
         while self._idle:

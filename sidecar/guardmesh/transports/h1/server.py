@@ -28,6 +28,9 @@ LINGER_SECONDS = 2.0
 """After answering a request whose body was not read, how long the rest is read and dropped before
 closing: closing with unread bytes sends a reset, which can destroy the response before the client reads it."""
 
+WRITE_TIMEOUT_SECONDS = 30.0
+"""Longest a response may wait for its client to read (write buffer above its high-water mark)."""
+
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
@@ -382,13 +385,23 @@ class _Connection(asyncio.Protocol):
             self.transport.write(data)
 
     async def drain(self) -> None:
-        """Wait until the transport's write buffer is below its high-water mark."""
+        """Wait until the transport's write buffer is below its high-water mark; a client that reads
+        nothing for WRITE_TIMEOUT_SECONDS meanwhile is dropped (it would hold its stream and buffers)."""
         while self.write_paused and not self.closed:
             waiter = self.loop.create_future()
             self._drain_waiters.append(waiter)
-            await waiter
+            timer = self.loop.call_later(WRITE_TIMEOUT_SECONDS, self._too_slow, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
         if self.closed:
             raise ConnectionResetError("client disconnected")
+
+    def _too_slow(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done() and not self.closed:
+            log.info("dropping a client that read nothing for %.0f s", WRITE_TIMEOUT_SECONDS)
+            self.transport.abort()
 
     def _release_writers(self) -> None:
         waiters, self._drain_waiters = self._drain_waiters, []
