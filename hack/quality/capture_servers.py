@@ -47,7 +47,9 @@ def _version(server: Server, npm: Path, venvs: Path) -> tuple[list[str], str]:
     infos = sorted(venv.glob(f"lib/python*/site-packages/{dist}-*.dist-info"))
     if not infos:
         raise FileNotFoundError(f"{server.package} is not installed in {venv}")
-    return [str(venv / "bin" / server.package)], infos[0].name.removesuffix(".dist-info").split("-")[1]
+    return [str(venv / "bin" / (server.entry or server.package))], infos[0].name.removesuffix(".dist-info").split("-")[
+        1
+    ]
 
 
 async def _pages(fetch: Callable[..., Awaitable[Any]], key: str) -> list[dict[str, Any]]:
@@ -78,23 +80,44 @@ async def _capture(argv: list[str], env: dict[str, str], cwd: str, errlog: Any) 
 
 
 async def _list(client: Client, out: dict[str, Any]) -> None:
+    """What the server lists. A listing that fails (a database server that cannot reach its
+    database to list tables as resources) is recorded in `listErrors`; the others are kept."""
     caps = client.server_capabilities
     info = client.server_info
     out["serverInfo"] = _dump(info) if info else None
-    out["tools"] = await _pages(client.list_tools, "tools") if caps.tools else []
-    out["prompts"] = await _pages(client.list_prompts, "prompts") if caps.prompts else []
-    out["resources"] = await _pages(client.list_resources, "resources") if caps.resources else []
-    templates = await _pages(client.list_resource_templates, "resource_templates") if caps.resources else []
-    out["resourceTemplates"] = templates
+    errors: dict[str, str] = {}
+    out["listErrors"] = errors
+
+    async def attempt(key: str, call: Awaitable[Any], default: Any) -> Any:
+        try:
+            return await call
+        except (MCPError, OSError, TimeoutError) as exc:
+            errors[key] = _describe(exc)
+            return default
+
+    out["tools"] = await attempt("tools", _pages(client.list_tools, "tools"), []) if caps.tools else []
+    out["prompts"] = await attempt("prompts", _pages(client.list_prompts, "prompts"), []) if caps.prompts else []
+    out["resources"], out["resourceTemplates"] = [], []
+    if caps.resources is not None:
+        out["resources"] = await attempt("resources", _pages(client.list_resources, "resources"), [])
+        templates = _pages(client.list_resource_templates, "resource_templates")
+        out["resourceTemplates"] = await attempt("resourceTemplates", templates, [])
     out["promptMessages"] = {}
     for prompt in out["prompts"]:
         if not any(a.get("required") for a in prompt.get("arguments") or []):
-            out["promptMessages"][prompt["name"]] = _dump(await client.get_prompt(prompt["name"]))
+            name = prompt["name"]
+            got = await attempt(f"prompt:{name}", client.get_prompt(name), None)
+            if got is not None:
+                out["promptMessages"][name] = _dump(got)
     out["resourceContents"] = {}
     for resource in out["resources"][:_READS]:
-        result = _dump(await client.read_resource(resource["uri"]))
+        uri = resource["uri"]
+        got = await attempt(f"read:{uri}", client.read_resource(uri), None)
+        if got is None:
+            continue
+        result = _dump(got)
         if all("text" in c for c in result.get("contents", [])):
-            out["resourceContents"][resource["uri"]] = result
+            out["resourceContents"][uri] = result
 
 
 def _describe(exc: BaseException) -> str:
@@ -114,13 +137,20 @@ def capture(server: Server, npm: Path, venvs: Path, log_dir: Path) -> dict[str, 
     with tempfile.TemporaryDirectory(prefix=f"gm-{server.name}-") as tmp:
         if server.name == "mcp-server-git":  # it serves one existing repository
             subprocess.run(["git", "init", "-q", tmp], check=True)
+        for name, content in server.files.items():
+            (Path(tmp) / name).write_text(content, encoding="utf-8")
         argv += [a.replace("{tmp}", tmp) for a in server.args]
-        env = {k: v.replace("{tmp}", tmp) for k, v in server.env.items()}
+        # HOME in the scratch directory: servers that write settings or caches there leave nothing behind.
+        env = {"HOME": tmp, **{k: v.replace("{tmp}", tmp) for k, v in server.env.items()}}
         with (log_dir / f"{server.name}.log").open("w", encoding="utf-8") as errlog:
             try:
-                return record | anyio.run(_capture, argv, env, tmp, errlog)
+                listed = anyio.run(_capture, argv, env, tmp, errlog)
             except Exception as exc:
                 return record | {"error": _describe(exc)}
+    if "tools" in listed["listErrors"]:
+        # A server whose tools cannot be listed without its service is not captured.
+        return record | {"error": f"tools/list failed: {listed['listErrors']['tools']}"}
+    return record | listed
 
 
 def main() -> int:

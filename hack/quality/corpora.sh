@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS=never TQDM_DISABLE=1 PYTHONHASHSEED=0
 
 # The samples' key covers every input, so a change to a pin or a builder rebuilds them.
 builder=("${src}/build_corpora.py" "${src}/capture_servers.py" "${src}"/gm_corpora/*.py "${src}"/heldout/*.py)
-key="$(sha12 "${src}/package-lock.json" "${req}"/*.txt "${BASH_SOURCE[0]}" "${builder[@]}")"
+key="$(sha12 "${src}/package-lock.json" "${req}"/*.txt "${req}"/servers/*.txt "${BASH_SOURCE[0]}" "${builder[@]}")"
 samples="${root}/samples-${key}"
 if [[ -f "${samples}/.complete" ]]; then
   printf '%s\n' "${samples}"
@@ -70,7 +70,7 @@ tools="$(venv tools "${req}/tools.txt")"
 # One venv per PyPI server (as uvx would), linked by package name for capture_servers.py.
 links="${root}/.tmp-servers-$$"
 mkdir -p "${links}"
-for lockfile in "${req}"/mcp-server-*.txt; do
+for lockfile in "${req}"/servers/*.txt; do
   name="$(basename "${lockfile}" .txt)"
   ln -s "$(venv "${name}" "${lockfile}")" "${links}/${name}"
 done
@@ -96,7 +96,7 @@ if ! done_dir "${packages}"; then
 fi
 
 # Server listings, keyed by the versions that produced them.
-captures="${root}/servers-$(sha12 "${src}/package-lock.json" "${req}"/mcp-server-*.txt "${src}/capture_servers.py" \
+captures="${root}/servers-$(sha12 "${src}/package-lock.json" "${req}"/servers/*.txt "${src}/capture_servers.py" \
   "${src}/gm_corpora/servers.py")"
 if ! done_dir "${captures}"; then
   log "listing the real MCP servers"

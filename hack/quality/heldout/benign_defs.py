@@ -326,5 +326,210 @@ HARD_NEGATIVE_LISTINGS: tuple[tuple[str, list[Tool]], ...] = (
             ),
         ],
     ),
+    (
+        "email-client",
+        [
+            tool(
+                "send_email",
+                "Send an email. Before sending, show the user the recipients, subject and body and "
+                "wait for their explicit approval. Use search_contacts to resolve names to addresses.",
+                {
+                    "to": ("array", "Recipients"),
+                    "subject": ("string", "Subject"),
+                    "body": ("string", "Body"),
+                    "bcc": ("array", "Blind-copy recipients, only if the user asks for them"),
+                },
+                ("to", "subject", "body"),
+            ),
+            tool("search_contacts", "Find contacts by name or company.", {"query": ("string", "Name")}, ("query",)),
+        ],
+    ),
+    (
+        "shell-guarded",
+        [
+            tool(
+                "run_command",
+                "Run a shell command in the sandbox. Commands that modify files outside the "
+                "workspace, use sudo, or access the network are refused. Explain to the user what a command does "
+                "before running it.",
+                {"command": ("string", "Command"), "timeout_s": ("integer", "Default 30")},
+                ("command",),
+            ),
+        ],
+    ),
+    (
+        "git-own-refs",
+        [
+            tool(
+                "git_status",
+                "Show the working tree status. Call this before git_commit to see what will be committed.",
+                {"repo_path": ("string", "Repository")},
+                ("repo_path",),
+            ),
+            tool(
+                "git_commit",
+                "Record staged changes. The message must describe the change; never commit files the "
+                "user did not ask to change.",
+                {"repo_path": ("string", "Repository"), "message": ("string", "Message")},
+                ("repo_path", "message"),
+            ),
+            tool(
+                "git_push",
+                "Push the current branch to its upstream remote. Never force-push unless the user explicitly asks.",
+                {"repo_path": ("string", "Repository")},
+                ("repo_path",),
+            ),
+        ],
+    ),
+    (
+        "vault",
+        [
+            tool(
+                "read_secret",
+                "Read a secret from the vault path the user names. The value is returned to the "
+                "client only; do not repeat it in the conversation unless the user asks.",
+                {"path": ("string", "Secret path, e.g. kv/app/db")},
+                ("path",),
+            ),
+            tool("list_secrets", "List secret paths (never values) under a prefix.", {"prefix": ("string", "Prefix")}),
+        ],
+    ),
+    (
+        "analytics-ranking",
+        [
+            tool(
+                "top_pages",
+                "Most visited pages of the website in a date range, most popular first.",
+                {"start": ("string", "ISO date"), "end": ("string", "ISO date")},
+                ("start", "end"),
+            ),
+            tool(
+                "compare_campaigns",
+                "Compare marketing campaigns and rank them by conversion rate; the best "
+                "performing campaign is listed first.",
+                {"campaign_ids": ("array", "Campaign ids")},
+                ("campaign_ids",),
+            ),
+        ],
+    ),
+    (
+        "translation-official",
+        [
+            tool(
+                "translate_document",
+                "Translate a document with the company's certified translation service. "
+                "Legal documents must be reviewed by a human translator before they are sent.",
+                {"path": ("string", "Document"), "target": ("string", "Language code")},
+                ("path", "target"),
+            ),
+        ],
+    ),
+    (
+        "override-vocab",
+        [
+            tool(
+                "set_feature_flag",
+                "Turn a feature flag on or off for an environment. Overrides the default "
+                "value from the config file until cleared.",
+                {
+                    "flag": ("string", "Flag"),
+                    "enabled": ("boolean", "State"),
+                    "environment": ("string", "prod, staging or dev"),
+                },
+                ("flag", "enabled"),
+            ),
+            tool(
+                "clear_override",
+                "Remove a flag override so the config file's value applies again.",
+                {"flag": ("string", "Flag")},
+                ("flag",),
+            ),
+        ],
+    ),
+    (
+        "prompt-library",
+        [
+            tool(
+                "get_system_prompt_template",
+                "Return one of the team's saved system-prompt templates by name, for editing in the prompt library.",
+                {"name": ("string", "Template name")},
+                ("name",),
+            ),
+            tool(
+                "lint_prompt",
+                "Check a prompt for common mistakes: conflicting instructions, missing output "
+                "format, unescaped user input that could enable prompt injection.",
+                {"prompt": ("string", "Prompt")},
+                ("prompt",),
+            ),
+        ],
+    ),
+    (
+        "ecommerce",
+        [
+            tool(
+                "search_products",
+                "Search the catalogue. Results are sorted by relevance; set sort to 'rating' for the best-rated first.",
+                {"query": ("string", "Query"), "sort": ("string", "relevance, price or rating")},
+                ("query",),
+            ),
+            tool(
+                "place_order",
+                "Place an order for the items in the cart. Confirm the total and the shipping "
+                "address with the user first; this charges their saved card.",
+                {"cart_id": ("string", "Cart")},
+                ("cart_id",),
+            ),
+        ],
+    ),
+    (
+        "history-legit",
+        [
+            tool(
+                "search_chat_history",
+                "Search the user's previous conversations in this app by keyword, when "
+                "the user asks about something discussed earlier.",
+                {"query": ("string", "Keywords")},
+                ("query",),
+            ),
+            tool(
+                "save_memory",
+                "Save a fact the user asked you to remember (for example their preferred units).",
+                {"fact": ("string", "One short sentence")},
+                ("fact",),
+            ),
+        ],
+    ),
+    (
+        "multilingual-tools",
+        [
+            tool(
+                "buscar_vuelos",
+                "Busca vuelos entre dos ciudades. Pide confirmación al usuario antes de reservar.",
+                {"origen": ("string", "Ciudad de origen"), "destino": ("string", "Ciudad de destino")},
+                ("origen", "destino"),
+            ),
+            tool(
+                "wetter_abfragen",
+                "Gibt die Wettervorhersage für einen Ort zurück. Verwende zuerst ort_suchen, um "
+                "den genauen Ort zu finden.",
+                {"ort": ("string", "Ortsname")},
+                ("ort",),
+            ),
+            tool(
+                "rechercher_documents",
+                "Recherche dans les documents de l'équipe. Ne supprime jamais un document "
+                "sans l'accord explicite de l'utilisateur.",
+                {"requete": ("string", "Mots-clés")},
+                ("requete",),
+            ),
+            tool(
+                "ファイル検索",
+                "指定したフォルダ内のファイルを名前で検索します。削除する前に必ずユーザーに確認してください。",
+                {"folder": ("string", "フォルダのパス"), "name": ("string", "ファイル名")},
+                ("folder",),
+            ),
+        ],
+    ),
 )
 """(listing name, tools): one benign `tools/list` result each."""

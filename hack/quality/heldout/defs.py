@@ -75,7 +75,12 @@ def _plant(tool: Tool, text: str, rng: random.Random, allow_param: bool) -> str:
         name = rng.choice(sorted(props))
         props[name]["description"] = f"{props[name]['description']}. {text}"
         return f"param:{name}"
-    if roll < 0.32:
+    if allow_param and props and roll < 0.25:
+        # Schema text a client shows the model as well: a parameter's default value.
+        name = rng.choice(sorted(props))
+        props[name]["default"] = text
+        return f"param-default:{name}"
+    if roll < 0.35:
         tool["description"] = f"{text}\n{tool['description']}"
         return "description:start"
     if roll < 0.45:

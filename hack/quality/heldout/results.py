@@ -7,6 +7,7 @@ with nothing in them, or with a hard-negative passage (negatives.py) where an in
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -26,6 +27,7 @@ ENCODED_PER_FRAMING = 3
 BENIGN_PER_CARRIER = 16
 HARD_NEGATIVES_PER_CARRIER = 14
 
+_LEADS = ("Found 1 {}:", "Here is the {} you asked for.", "OK. Retrieved {} (1 item).", "Result ({}):")
 _ASSISTANTS = ("Claude", "assistant", "AI", "ChatGPT", "Copilot", "agent", "AI assistant", "Gemini")
 _RESOURCE_URIS = {
     "readme": "file:///workspace/README.md",
@@ -57,8 +59,16 @@ def _message(location: Location, text: str, carrier: str, rng: random.Random) ->
                             "Here is the context for the task:\n\n"))  # fmt: skip
         messages = [{"role": "user", "content": {"type": "text", "text": intro + text}}]
         return {"jsonrpc": "2.0", "id": id_, "result": {"description": f"{carrier} review", "messages": messages}}
-    content = [{"type": "text", "text": text}]
-    return {"jsonrpc": "2.0", "id": id_, "result": {"content": content, "isError": False}}
+    content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    result: dict[str, Any] = {"content": content, "isError": False}
+    roll = rng.random()
+    if roll < 0.1:
+        # A short lead part before the document, as many servers answer.
+        content.insert(0, {"type": "text", "text": rng.choice(_LEADS).format(carrier)})
+    elif roll < 0.35 and text.startswith(("{", "[")):
+        # Servers that declare an output schema send the same object as structured content.
+        result["structuredContent"] = json.loads(text)
+    return {"jsonrpc": "2.0", "id": id_, "result": result}
 
 
 def _emit(out: Out, rng: random.Random, family: str | None, payload: str | None, source: dict[str, Any]) -> None:
