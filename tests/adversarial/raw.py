@@ -73,12 +73,14 @@ def encode(
     return head.encode("latin-1") + (body or b"")
 
 
-async def request(url: str, raw: bytes, *, half_close: bool = False) -> RawResponse:
-    """Send `raw` on a new connection to the URL's host and read one whole response."""
+async def request(url: str, raw: bytes, *, half_close: bool = False, source: str | None = None) -> RawResponse:
+    """Send `raw` on a new connection to the URL's host (from the loopback address `source`, to play
+    another client) and read one whole response."""
     parts = urlsplit(url)
     assert parts.hostname is not None
     assert parts.port is not None
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    local = (source, 0) if source is not None else None
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port, local_addr=local)
     try:
         writer.write(raw)
         if half_close:
@@ -101,6 +103,12 @@ async def request(url: str, raw: bytes, *, half_close: bool = False) -> RawRespo
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
+
+
+class SessionRefused(Exception):
+    def __init__(self, response: RawResponse) -> None:
+        super().__init__(f"initialize answered {response.status}: {response.body[:200]!r}")
+        self.response = response
 
 
 JSON_AND_SSE = (("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream"))
@@ -131,6 +139,8 @@ class Streamable:
     url: str
     session_id: str | None = None
     version: str = "2025-06-18"
+    source: str | None = None
+    """The loopback address this client connects from (127.0.0.2, ...): a client of its own to the sidecar."""
 
     @property
     def host(self) -> str:
@@ -148,7 +158,8 @@ class Streamable:
 
     async def open(self) -> Streamable:
         resp = await self.post(orjson.dumps(initialize(version=self.version)))
-        assert resp.status == 200, resp
+        if resp.status != 200:
+            raise SessionRefused(resp)
         self.session_id = resp.header("mcp-session-id")
         await self.post(orjson.dumps(rpc(None, "notifications/initialized")))
         return self
@@ -161,7 +172,7 @@ class Streamable:
         extra: Iterable[tuple[str, str]] = (),
     ) -> RawResponse:
         fields = list(self.headers() if headers is None else headers) + list(extra)
-        return await request(self.url, encode(method, self.path, self.host, fields, body))
+        return await request(self.url, encode(method, self.path, self.host, fields, body), source=self.source)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from guardmesh.transports.correlation import RequestTable
 from guardmesh.transports.h1 import Request, Response, Stream
 from guardmesh.transports.http import json_response
 from guardmesh.transports.relay import Exchange, Relay
-from guardmesh.transports.sessions import Session
+from guardmesh.transports.sessions import Session, SessionTable
 from guardmesh.transports.upstream import Upstream
 
 log = logging.getLogger("guardmesh.http")
@@ -47,10 +47,12 @@ class LegacySession(Session):
 
 
 class LegacySse:
-    def __init__(self, runtime: Runtime, relay: Relay, upstream: Upstream) -> None:
+    def __init__(self, runtime: Runtime, relay: Relay, upstream: Upstream, sessions: SessionTable) -> None:
         self.runtime = runtime
         self.relay = relay
         self.upstream = upstream
+        self.table = sessions
+        """Where legacy sessions are admitted and counted, beside Streamable HTTP ones."""
         self._sessions: dict[str, LegacySession] = {}
         """Sessions by their POST endpoint's path and session parameter (see `_keys`)."""
 
@@ -78,10 +80,13 @@ class LegacySse:
         return await self.upstream.whole(upstream)
 
     def endpoint(self, event: SseEvent, data: str, exchange: Exchange, out: Stream) -> bytes:
-        """Remember the POST endpoint of this stream and make sure it points at us."""
+        """Remember the POST endpoint of this stream and make sure it points at us. Raises SessionsFull
+        when the session may not be admitted: the stream then ends, and the server's session with it."""
         target = urlsplit(data.strip())
         path = target.path + (f"?{target.query}" if target.query else "")
-        session = LegacySession(path, LEGACY_SSE, owner=exchange.ctx.client_id or "")
+        session = LegacySession(path, LEGACY_SSE, owner=exchange.ctx.client_id or "", path=path)
+        session.in_flight = 1  # for as long as its stream is open: never idle, never forgotten to make room
+        self.table.admit(session, evict_own=False)
         session.keys = _keys(target.path, target.query)
         for key in session.keys:
             self._sessions[key] = session
@@ -101,9 +106,8 @@ class LegacySse:
         for key in session.keys:
             if self._sessions.get(key) is session:
                 del self._sessions[key]
-
-    def __len__(self) -> int:
-        return len({id(s) for s in self._sessions.values()})
+        if self.table.get(session.id) is session:
+            self.table.close(session.id)
 
 
 def _keys(path: str, query: str) -> list[str]:

@@ -15,6 +15,7 @@ from guardmesh.transports.h1 import Request, Response, TooLarge, UpstreamPool
 from guardmesh.transports.http import json_response
 from guardmesh.transports.legacy_sse import LegacySse
 from guardmesh.transports.relay import Relay
+from guardmesh.transports.sessions import SessionTable
 from guardmesh.transports.sse_relay import SseRelay
 from guardmesh.transports.streamable_http import Answer, StreamableHttp, foreign_session
 from guardmesh.transports.upstream import Upstream, UpstreamFailed
@@ -32,9 +33,11 @@ class HttpProxy:
         relay = Relay(runtime)
         upstream = Upstream(runtime, pool)
         streams = SseRelay(runtime, relay, upstream)
-        self.legacy = LegacySse(runtime, relay, upstream)
+        self.sessions = SessionTable(lambda: runtime.limits)
+        """Every session, of either transport: admission and quotas are counted over all of them."""
+        self.legacy = LegacySse(runtime, relay, upstream, self.sessions)
         streams.stream_sessions = self.legacy
-        self.streamable = StreamableHttp(runtime, relay, upstream, streams)
+        self.streamable = StreamableHttp(runtime, relay, upstream, streams, self.sessions)
         self._standing: set[asyncio.Task[Any]] = set()
         """Handlers of GET streams, which only end when a peer ends them."""
 

@@ -18,6 +18,7 @@ from guardmesh.protocol.sse import SseDecoder, SseEvent, SseTooLarge, format_eve
 from guardmesh.runtime import Runtime
 from guardmesh.transports.h1 import Request, Stream, UpstreamBroken, UpstreamResponse
 from guardmesh.transports.relay import Exchange, Relay
+from guardmesh.transports.sessions import SessionsFull
 from guardmesh.transports.upstream import Upstream
 
 log = logging.getLogger("guardmesh.http")
@@ -87,6 +88,14 @@ class SseRelay:
                     data = await self._event(request, event, exchange, out)
                     if data:
                         await out.write(data)
+        except SessionsFull as exc:
+            self.runtime.telemetry.rejected("sessions-full", str(exc))
+            message = f"Too many sessions ({exc}); retry later"
+            with contextlib.suppress(ConnectionError):
+                await out.write(
+                    format_event(orjson.dumps(error_object(None, errors.OVERLOADED, message)), event="message")
+                )
+            return
         except SseTooLarge as exc:
             self.runtime.telemetry.rejected("upstream-too-large")
             await self._fail_pending(out, exchange, errors.TOO_LARGE, f"Upstream stream broken: {exc}")

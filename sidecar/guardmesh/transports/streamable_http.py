@@ -2,6 +2,7 @@
 or SSE, GET streams, DELETE. Paths are kept: a POST to the sidecar's `/mcp` reaches the server's `/mcp`.
 """
 
+import contextlib
 from typing import Any
 
 import orjson
@@ -16,7 +17,7 @@ from guardmesh.transports.caller import Caller
 from guardmesh.transports.h1 import Request, Response, UpstreamResponse
 from guardmesh.transports.http import json_response, response_headers
 from guardmesh.transports.relay import Exchange, FromClient, Relay
-from guardmesh.transports.sessions import SessionTable
+from guardmesh.transports.sessions import Session, SessionsFull, SessionTable
 from guardmesh.transports.sse_relay import UNANSWERED, SseRelay, unanswered
 from guardmesh.transports.upstream import Upstream, UpstreamFailed
 
@@ -25,12 +26,14 @@ Answer = Response | None
 
 
 class StreamableHttp:
-    def __init__(self, runtime: Runtime, relay: Relay, upstream: Upstream, streams: SseRelay) -> None:
+    def __init__(
+        self, runtime: Runtime, relay: Relay, upstream: Upstream, streams: SseRelay, sessions: SessionTable
+    ) -> None:
         self.runtime = runtime
         self.relay = relay
         self.upstream = upstream
         self.streams = streams
-        self.sessions = SessionTable(runtime.limits.max_sessions)
+        self.sessions = sessions
 
     async def post(self, request: Request, body: bytes, caller: Caller) -> Answer:
         headers = request.headers
@@ -44,6 +47,20 @@ class StreamableHttp:
                 return _unknown_session(self.runtime)
             if not caller.owns(session.owner):
                 return foreign_session(self.runtime, caller)
+        with session.in_use() if session is not None else contextlib.nullcontext():
+            return await self._post(request, body, caller, session, version, stateless)
+
+    async def _post(
+        self,
+        request: Request,
+        body: bytes,
+        caller: Caller,
+        session: Session | None,
+        version: str | None,
+        stateless: bool,
+    ) -> Answer:
+        headers = request.headers
+        session_id = session.id if session is not None else None
         version = version or (session.protocol_version if session else None) or DEFAULT_HTTP_REVISION
         exchange = Exchange(self._context(session_id, version, caller), session, headers=headers)
         result = await self.relay.from_client(
@@ -72,11 +89,12 @@ class StreamableHttp:
             return foreign_session(self.runtime, caller)
         version = request.headers.get("mcp-protocol-version") or (session.protocol_version if session else None)
         exchange = Exchange(self._context(session_id, version, caller), session, headers=request.headers)
-        upstream = await self.upstream.send(request, None, caller)
-        try:
-            return await self._answer(request, upstream, exchange, [], caller)
-        finally:
-            upstream.close()
+        with session.in_use() if session is not None else contextlib.nullcontext():
+            upstream = await self.upstream.send(request, None, caller)
+            try:
+                return await self._answer(request, upstream, exchange, [], caller)
+            finally:
+                upstream.close()
 
     async def other(self, request: Request, caller: Caller) -> Response:
         """DELETE ends a session; HEAD and OPTIONS pass through unchanged. None of them carries a body."""
@@ -104,7 +122,18 @@ class StreamableHttp:
             and exchange.session is None
             and exchange.ctx.protocol_version not in STATELESS_REVISIONS
         ):
-            exchange.bind(self.sessions.open(session_id, caller.key))
+            session = Session(session_id, owner=caller.key, path=request.raw_path)
+            try:
+                forgotten = self.sessions.admit(session)
+            except SessionsFull as exc:
+                # The server opened it already: end it there, so a refused session holds nothing.
+                self.upstream.end_session(session)
+                self.runtime.telemetry.rejected("sessions-full", str(exc))
+                message = f"Too many sessions ({exc}); retry later"
+                return json_response(503, error_object(None, errors.OVERLOADED, message), [("Retry-After", "5")])
+            for old in forgotten:
+                self.upstream.end_session(old)
+            exchange.bind(session)
         content_type = upstream.headers.get("Content-Type", "").lower()
         headers = response_headers(upstream.headers.items())
         if content_type.startswith("text/event-stream"):

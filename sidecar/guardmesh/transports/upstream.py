@@ -12,6 +12,7 @@ from guardmesh.transports.auth_gate import upstream_headers
 from guardmesh.transports.caller import Caller
 from guardmesh.transports.h1 import Request, Response, TooLarge, UpstreamBroken, UpstreamPool, UpstreamResponse
 from guardmesh.transports.http import forward_headers, response_headers
+from guardmesh.transports.sessions import Session
 
 
 class UpstreamFailed(Exception):
@@ -27,6 +28,27 @@ class Upstream:
     def __init__(self, runtime: Runtime, pool: UpstreamPool) -> None:
         self.runtime = runtime
         self.pool = pool
+        self._background: set[asyncio.Task[None]] = set()
+        """Requests of the sidecar's own on their way; kept so they are not collected mid-flight."""
+
+    def end_session(self, session: Session) -> None:
+        """End on the server a session the sidecar forgot or refused (DELETE, best effort, in the background)."""
+        task = asyncio.get_running_loop().create_task(self._delete(session))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _delete(self, session: Session) -> None:
+        limits = self.runtime.limits
+        headers = [("Mcp-Session-Id", session.id)]
+        if session.protocol_version:
+            headers.append(("MCP-Protocol-Version", session.protocol_version))
+        with contextlib.suppress(UpstreamBroken, TimeoutError, TooLarge):
+            async with asyncio.timeout(limits.upstream_timeout_seconds):
+                resp = await self.pool.request("DELETE", session.path, headers)
+                try:
+                    await resp.read(limits.max_body_bytes)
+                finally:
+                    resp.close()
 
     async def send(self, request: Request, body: bytes | None, caller: Caller | None = None) -> UpstreamResponse:
         """Start the upstream request; 502 when the server cannot be reached, 504 when it does not answer."""
