@@ -43,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
         help="sidecars also watch the bundle ConfigMap through the API; grants each namespace's service accounts"
         " read access to that one ConfigMap (the operator then needs roles and rolebindings create/update)",
     )
+    run.add_argument(
+        "--observe-url",
+        help="HTTPS URL at which sidecars reach this operator's /observe endpoint (its webhook server) to report"
+        " the tool definitions they see for ToolBaselines; sidecars get a pod-bound token for it",
+    )
+    run.add_argument(
+        "--observe-ca", type=Path, help="CA bundle sidecars verify --observe-url with (default: the webhook CA)"
+    )
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     certs = sub.add_parser("certs", help="write a throwaway CA and webhook serving certificate (development)")
     certs.add_argument("--dir", type=Path, required=True)
@@ -66,8 +74,17 @@ async def _run(args: argparse.Namespace) -> None:
         cpu_limit=args.sidecar_cpu_limit or None,
         memory_limit=args.sidecar_memory_limit,
         follow_configmap=args.sidecar_follow_configmap,
+        observer_token=bool(args.observe_url),
     )
-    ctx = controller.Context(kube, injector)
+    ctx = controller.Context(kube, injector, observe_url=args.observe_url)
+    if args.observe_url and args.no_webhooks:
+        raise SystemExit("--observe-url needs the webhook server: it serves /observe")
+    loop = asyncio.get_running_loop()
+
+    async def observe(token: str, body: object) -> tuple[int, str]:
+        # Reports are taken on the operator's own loop, where the namespace locks and the API client live.
+        future = asyncio.run_coroutine_threadsafe(controller.observe(ctx, token, body), loop)
+        return await asyncio.wrap_future(future)
 
     async def guard_exists(namespace: str, name: str) -> bool:
         return await kube.get_custom(GUARD_PLURAL, namespace, name) is not None
@@ -75,7 +92,14 @@ async def _run(args: argparse.Namespace) -> None:
     server = serving = None
     if not args.no_webhooks:
         serving = await webhook_certs.serve(kube, args.manage_certs, args.webhook_cert, args.webhook_key)
-        hooks = Webhooks(ctx.injector, guard_exists, lambda ns, pod, why: controller.pod_skipped(ctx, ns, pod, why))
+        observe_ca = args.observe_ca
+        ctx.observe_ca = observe_ca.read_bytes if observe_ca is not None else serving.ca_bundle
+        hooks = Webhooks(
+            ctx.injector,
+            guard_exists,
+            lambda ns, pod, why: controller.pod_skipped(ctx, ns, pod, why),
+            observe if args.observe_url else None,
+        )
         tls = serving.context
         server = ServerThread(hooks, args.webhook_host, args.webhook_port, tls)
         # The webhook thread shares the GIL with kopf's; hand it over every 1 ms rather than every 5 ms, since

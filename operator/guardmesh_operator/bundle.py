@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from guardmesh.config.baseline import Baseline, Reporting
 from guardmesh.config.bundle_set import BundleSet, BundleSetEntry
 from guardmesh.config.models import Bundle, BundleGuard, GuardRef, PolicySpec, SecurityGuardSpec
 
@@ -39,8 +40,14 @@ def effective(guard: SecurityGuardSpec, ref: GuardRef, policy: PolicySpec) -> Se
     return guard.model_copy(update=update)
 
 
-def compile_namespace(guards: Mapping[str, SecurityGuardSpec], policies: Mapping[str, PolicySpec]) -> Compiled:
-    """Entries in Policy name order, each with the guards it references that exist."""
+def compile_namespace(
+    guards: Mapping[str, SecurityGuardSpec],
+    policies: Mapping[str, PolicySpec],
+    baselines: Mapping[str, Baseline] | None = None,
+    reporting: Reporting | None = None,
+) -> Compiled:
+    """Entries in Policy name order, each with the guards it references that exist; the ToolBaselines by
+    server id, and where sidecars report what they see (only when there is a baseline to report for)."""
     entries = []
     missing: dict[str, tuple[str, ...]] = {}
     for name in sorted(policies):
@@ -60,7 +67,8 @@ def compile_namespace(guards: Mapping[str, SecurityGuardSpec], policies: Mapping
             authorization=policy.authorization,
         )
         entries.append(BundleSetEntry(policy=name, pod_selector=policy.pod_selector, bundle=bundle))
-    bundle_set = BundleSet(entries=tuple(entries))
+    baselines = dict(sorted((baselines or {}).items()))
+    bundle_set = BundleSet(entries=tuple(entries), baselines=baselines, reporting=reporting if baselines else None)
     text = render(bundle_set)
     return Compiled(bundle_set, text, content_hash(text), missing)
 
@@ -68,6 +76,11 @@ def compile_namespace(guards: Mapping[str, SecurityGuardSpec], policies: Mapping
 def render(bundle_set: BundleSet) -> str:
     """The document the sidecar loads: YAML, camelCase, explicit values, stable order."""
     data = bundle_set.model_dump(mode="json", by_alias=True, exclude_none=True)
+    # Baselines live at the top only; namespaces without ToolBaselines keep the bundle they had.
+    for entry in data.get("entries", []):
+        entry["bundle"].pop("baselines", None)
+    if not data.get("baselines"):
+        data.pop("baselines", None)
     header = "# Compiled by the GuardMesh operator from this namespace's SecurityGuards and Policies.\n"
     return header + yaml.safe_dump(data, sort_keys=False, width=120)
 

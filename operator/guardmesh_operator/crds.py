@@ -12,8 +12,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from guardmesh.config.baseline import ToolBaselineSpec
 from guardmesh.config.models import PolicySpec, SecurityGuardSpec
-from guardmesh_operator.api import GROUP, VERSION, GuardStatus, PolicyStatus
+from guardmesh_operator.api import GROUP, VERSION, BaselineStatus, GuardStatus, PolicyStatus
 from guardmesh_operator.schema import Schema, structural
 
 CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
@@ -158,9 +159,33 @@ def policy_crd() -> dict[str, Any]:
     return _crd("Policy", "policies", ["gmpolicy", "gmp"], _policy_spec(), _status(PolicyStatus), columns)
 
 
+def _baseline_spec() -> Schema:
+    spec = structural(ToolBaselineSpec)
+    tools = spec["properties"]["tools"]
+    tools["maxProperties"] = 1024  # tool names are checked by the model (a CEL rule over keys costs too much)
+    return spec
+
+
+def tool_baseline_crd() -> dict[str, Any]:
+    columns: list[Schema] = [
+        {"name": "Mode", "type": "string", "jsonPath": ".spec.mode"},
+        {"name": "Approved", "type": "integer", "jsonPath": ".status.approvedTools"},
+        {"name": "Observed", "type": "integer", "jsonPath": ".status.observedTools"},
+        {"name": "Pending", "type": "integer", "jsonPath": ".status.pendingChanges"},
+        {"name": "Changes", "type": "string", "jsonPath": ".status.message", "priority": 1},
+    ]
+    status = _status(BaselineStatus)
+    status["properties"]["changes"].update({"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["tool"]})
+    return _crd("ToolBaseline", "toolbaselines", ["tb", "toolbl"], _baseline_spec(), status, columns)
+
+
 def rendered() -> dict[str, str]:
     """File name -> YAML text of every CRD."""
-    crds = {"securityguards.yaml": security_guard_crd(), "policies.yaml": policy_crd()}
+    crds = {
+        "securityguards.yaml": security_guard_crd(),
+        "policies.yaml": policy_crd(),
+        "toolbaselines.yaml": tool_baseline_crd(),
+    }
     return {name: _HEADER + yaml.safe_dump(crd, sort_keys=False, width=120) for name, crd in crds.items()}
 
 

@@ -6,7 +6,7 @@ from typing import Any
 import kopf
 
 from guardmesh_operator import controller
-from guardmesh_operator.api import GROUP, GUARD_PLURAL, POLICY_PLURAL, VERSION, WORKLOAD
+from guardmesh_operator.api import BASELINE_PLURAL, GROUP, GUARD_PLURAL, POLICY_PLURAL, VERSION, WORKLOAD
 from guardmesh_operator.kube import KubeError
 from guardmesh_operator.reconcile import NamespacePlan
 
@@ -108,3 +108,18 @@ async def injected_pod(event: kopf.RawEvent, body: kopf.Body, namespace: str | N
     if namespace and namespace not in ctx.bundles:
         # The pod mounts the namespace's bundle: make sure it exists, even before any Policy does.
         await _reconcile(memo, namespace)
+
+
+@kopf.on.resume(GROUP, VERSION, BASELINE_PLURAL)
+@kopf.on.create(GROUP, VERSION, BASELINE_PLURAL)
+@kopf.on.update(GROUP, VERSION, BASELINE_PLURAL)
+async def baseline_changed(body: kopf.Body, namespace: str | None, memo: Any, **_: Any) -> None:
+    plan = (await _reconcile(memo, namespace))[0]
+    status = plan.baselines.get(body["metadata"]["name"])
+    if status is not None and status.conditions[0].status == "False":
+        kopf.event(body, type="Warning", reason="InvalidSpec", message=status.conditions[0].message)
+
+
+@kopf.on.delete(GROUP, VERSION, BASELINE_PLURAL)
+async def baseline_deleted(namespace: str | None, memo: Any, **_: Any) -> None:
+    await _reconcile(memo, namespace)

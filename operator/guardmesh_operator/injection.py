@@ -14,7 +14,16 @@ from typing import Any, Literal
 import jsonpatch
 
 from guardmesh_operator.annotations import BadAnnotations, PodOptions, pod_options
-from guardmesh_operator.api import BUNDLE_CONFIGMAP, BUNDLE_KEY, INJECT, NAMESPACE_INJECTION, PORT, STATUS, WORKLOAD
+from guardmesh_operator.api import (
+    BUNDLE_CONFIGMAP,
+    BUNDLE_KEY,
+    INJECT,
+    NAMESPACE_INJECTION,
+    OBSERVER_AUDIENCE,
+    PORT,
+    STATUS,
+    WORKLOAD,
+)
 
 Pod = dict[str, Any]
 SIDECAR = "guardmesh-sidecar"
@@ -24,6 +33,9 @@ CACHE_VOLUME = "guardmesh-cache"
 """A writable emptyDir for downloaded and compiled WebAssembly guards: the sidecar's root filesystem is read-only."""
 CACHE_DIR = "/var/cache/guardmesh"
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+OBSERVER_VOLUME = "guardmesh-observer-token"
+"""A projected service-account token for the operator's report endpoint, mounted in the sidecar only."""
+OBSERVER_DIR = "/var/run/secrets/guardmesh.dev/observer"
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 
@@ -51,6 +63,9 @@ class InjectorSettings:
     follow_configmap: bool = False
     """Have the sidecar also watch the bundle ConfigMap through the API (about a second, rather than the
     kubelet's volume sync); the operator then grants the namespace's service accounts read access to it."""
+    observer_token: bool = False
+    """Give the sidecar a pod-bound token (audience `guardmesh.dev/observer`) to report the tool definitions
+    it sees to the operator, for ToolBaselines."""
     system_namespaces: frozenset[str] = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 
 
@@ -215,7 +230,7 @@ def inject(pod: Pod, namespace: str, options: PodOptions, settings: InjectorSett
         listen_port=listen,
         admin_port=admin,
         probes=probes,
-        volumes=[BUNDLE_VOLUME, LABELS_VOLUME, CACHE_VOLUME],
+        volumes=[BUNDLE_VOLUME, LABELS_VOLUME, CACHE_VOLUME, *([OBSERVER_VOLUME] if settings.observer_token else [])],
         config_hash=_settings_hash(settings, options),
     )
     sidecar = _container(record, namespace, work, options, settings, _token_mount(server))
@@ -233,6 +248,9 @@ def inject(pod: Pod, namespace: str, options: PodOptions, settings: InjectorSett
             {"name": CACHE_VOLUME, "emptyDir": {"sizeLimit": "256Mi"}},
         ]
     )
+    if settings.observer_token:
+        token = {"audience": OBSERVER_AUDIENCE, "expirationSeconds": 3600, "path": "token"}
+        spec["volumes"].append({"name": OBSERVER_VOLUME, "projected": {"sources": [{"serviceAccountToken": token}]}})
     meta.setdefault("labels", {})[WORKLOAD] = work
     meta.setdefault("annotations", {})[STATUS] = json.dumps(asdict(record), separators=(",", ":"))
     return out
@@ -305,6 +323,9 @@ def _container(
         # containers only: the sidecar borrows the server's mount (absent when the pod opts out of a token).
         if token is not None:
             container["volumeMounts"].append(dict(token))
+    if settings.observer_token:
+        container["args"].append(f"--report-token={OBSERVER_DIR}/token")
+        container["volumeMounts"].append({"name": OBSERVER_VOLUME, "mountPath": OBSERVER_DIR, "readOnly": True})
     if record.native:
         container["restartPolicy"] = "Always"
     return container

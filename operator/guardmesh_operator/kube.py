@@ -105,6 +105,23 @@ class Kube:
             if exc.status != 404:  # deleted meanwhile: nothing to report on
                 raise
 
+    async def get_pod(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            pod = await self._call(self.core.read_namespaced_pod, name, namespace)
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        found: dict[str, Any] = self._plain(pod)
+        return found
+
+    async def review_token(self, token: str, audiences: list[str]) -> dict[str, Any]:
+        """The TokenReview status of a bearer token for these audiences (authenticated, user, audiences)."""
+        body = client.V1TokenReview(spec=client.V1TokenReviewSpec(token=token, audiences=audiences))
+        review = await self._call(client.AuthenticationV1Api(self.api).create_token_review, body)
+        status: dict[str, Any] = self._plain(review).get("status") or {}
+        return status
+
     async def list_pods(self, namespace: str) -> list[dict[str, Any]]:
         pods = await self._call(self.core.list_namespaced_pod, namespace)
         items: list[dict[str, Any]] = self._plain(pods).get("items", [])

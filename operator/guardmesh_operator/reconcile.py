@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from guardmesh.config.baseline import Baseline, Reporting, ToolBaselineSpec
 from guardmesh.config.models import PolicySpec, SecurityGuardSpec
 from guardmesh_operator.api import (
     API_VERSION,
@@ -14,9 +15,11 @@ from guardmesh_operator.api import (
     MANAGED_BY,
     STATUS,
     WORKLOAD,
+    BaselineStatus,
     GuardStatus,
     PolicyStatus,
 )
+from guardmesh_operator.baselines import baseline_status, bundle_baseline, parse_baseline, server_id
 from guardmesh_operator.bundle import Compiled, compile_namespace
 from guardmesh_operator.status import guard_status, pod_counts, policy_status
 from guardmesh_operator.validation import Invalid, parse_guard, parse_policy
@@ -32,6 +35,7 @@ class NamespacePlan:
     configmap: dict[str, Any]
     guards: dict[str, GuardStatus]
     policies: dict[str, PolicyStatus]
+    baselines: dict[str, BaselineStatus]
 
 
 def _live(objs: Sequence[Obj]) -> list[Obj]:
@@ -44,9 +48,14 @@ def _previous(obj: Obj) -> list[Mapping[str, Any]]:
 
 
 def plan_namespace(
-    namespace: str, guards: Sequence[Obj], policies: Sequence[Obj], pods: Sequence[Obj]
+    namespace: str,
+    guards: Sequence[Obj],
+    policies: Sequence[Obj],
+    pods: Sequence[Obj],
+    baselines: Sequence[Obj] = (),
+    reporting: Reporting | None = None,
 ) -> NamespacePlan:
-    guards, policies = _live(guards), _live(policies)
+    guards, policies, baselines = _live(guards), _live(policies), _live(baselines)
     parsed_guards: dict[str, SecurityGuardSpec] = {}
     guard_problems: dict[str, str] = {}
     for obj in guards:
@@ -63,7 +72,18 @@ def plan_namespace(
             parsed_policies[name] = parse_policy(obj.get("spec") or {})
         except Invalid as exc:
             policy_problems[name] = str(exc)
-    compiled = compile_namespace(parsed_guards, parsed_policies)
+    parsed_baselines: dict[str, ToolBaselineSpec] = {}
+    baseline_problems: dict[str, str] = {}
+    enforced: dict[str, Baseline] = {}
+    for obj in baselines:
+        name = obj["metadata"]["name"]
+        try:
+            parsed_baselines[name] = parse_baseline(obj.get("spec") or {})
+        except Invalid as exc:
+            baseline_problems[name] = str(exc)
+            continue
+        enforced[server_id(namespace, name)] = bundle_baseline(parsed_baselines[name], obj.get("status"))
+    compiled = compile_namespace(parsed_guards, parsed_policies, enforced, reporting)
     configmap = bundle_configmap(namespace, compiled, policies)
     references: dict[str, int] = {}
     for policy in parsed_policies.values():
@@ -93,7 +113,17 @@ def plan_namespace(
             counts,
             compiled.hash,
         )
-    return NamespacePlan(compiled, configmap, guard_states, policy_states)
+    baseline_states = {
+        o["metadata"]["name"]: baseline_status(
+            o.get("status"),
+            o["metadata"].get("generation", 0),
+            parsed_baselines.get(o["metadata"]["name"]),
+            baseline_problems.get(o["metadata"]["name"]),
+            compiled.hash,
+        )
+        for o in baselines
+    }
+    return NamespacePlan(compiled, configmap, guard_states, policy_states, baseline_states)
 
 
 def bundle_configmap(namespace: str, compiled: Compiled, policies: Sequence[Obj]) -> dict[str, Any]:

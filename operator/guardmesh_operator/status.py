@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from guardmesh.config.models import LabelSelector
-from guardmesh_operator.api import STATUS, Condition, GuardStatus, PolicyStatus
+from guardmesh_operator.api import STATUS, BaselineStatus, Condition, GuardStatus, PolicyStatus
 
 Truth = Literal["True", "False", "Unknown"]
 
@@ -95,5 +95,5 @@ def pod_counts(selector: LabelSelector, pods: Iterable[Mapping[str, Any]]) -> tu
     return selected, injected
 
 
-def as_patch(status: GuardStatus | PolicyStatus) -> dict[str, Any]:
-    return status.model_dump(mode="json", by_alias=True)
+def as_patch(status: GuardStatus | PolicyStatus | BaselineStatus) -> dict[str, Any]:
+    return status.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -29,7 +29,7 @@ def _path(loc: tuple[int | str, ...], prefix: str = "spec") -> str:
     return out
 
 
-def _pydantic(exc: ValidationError) -> list[str]:
+def pydantic_problems(exc: ValidationError) -> list[str]:
     problems = []
     for err in exc.errors():
         # Discriminated unions add the tag value to the location (`native.pii.actions`); drop it.
@@ -48,7 +48,7 @@ def parse_guard(spec: Mapping[str, Any]) -> SecurityGuardSpec:
     try:
         guard = SecurityGuardSpec.model_validate(dict(spec))
     except ValidationError as exc:
-        raise Invalid(_pydantic(exc)) from None
+        raise Invalid(pydantic_problems(exc)) from None
     problems = list(_native_problems(guard))
     if problems:
         raise Invalid(problems)
@@ -99,7 +99,7 @@ def parse_policy(spec: Mapping[str, Any], guards: Collection[str] | None = None,
     try:
         policy = PolicySpec.model_validate(dict(spec))
     except ValidationError as exc:
-        raise Invalid(_pydantic(exc)) from None
+        raise Invalid(pydantic_problems(exc)) from None
     problems = []
     if guards is not None:
         for i, ref in enumerate(policy.guards):

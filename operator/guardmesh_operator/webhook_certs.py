@@ -19,7 +19,7 @@ import logging
 import shutil
 import ssl
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -257,6 +257,15 @@ class Serving:
         self.errors = 0
         """Failed checks so far (each is logged; the last good certificate keeps being served)."""
         self._loaded = self._digest()
+        self.ca_bundle: Callable[[], bytes] = self._sibling_ca
+        """The CAs clients of the webhook server should trust (sidecars reporting tool definitions)."""
+
+    def _sibling_ca(self) -> bytes:
+        """`ca.crt` beside the certificate, as cert-manager's Secrets mount it; empty when there is none."""
+        try:
+            return (self.cert.parent / CA_KEY).read_bytes()
+        except OSError:
+            return b""
 
     def _pick(self, connection: ssl.SSLObject, _server_name: str | None, _context: ssl.SSLContext) -> None:
         connection.context = self.current
@@ -373,6 +382,7 @@ async def serve(kube: Kube, manage: str | None, cert: str | None, key: str | Non
         manager = Manager(KubeCertApi(kube), settings, directory)
         await manager.reconcile()
         serving = Serving(manager.cert, manager.key, directory)
+        serving.ca_bundle = lambda: manager.published
         serving.task = asyncio.get_running_loop().create_task(_managed_loop(manager, serving))
         return serving
     if not (cert and key):

@@ -13,19 +13,25 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import jsonpatch
 import orjson
 import uvloop
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from guardmesh_operator.api import NAMESPACE_INJECTION
+from guardmesh_operator.baselines import parse_baseline, stamp
 from guardmesh_operator.injection import InjectorSettings, review
+from guardmesh_operator.status import now
 from guardmesh_operator.validation import Invalid, parse_guard, parse_policy
 
 log = logging.getLogger("guardmesh.operator.webhooks")
 
 GuardExists = Callable[[str, str], Awaitable[bool]]
 OnSkip = Callable[[str, dict[str, Any], str], None]
+Observe = Callable[[str, Any], Awaitable[tuple[int, str]]]
+"""(bearer token, report body) -> (HTTP status, message): the controller's handling of a sidecar's report."""
+MAX_REPORT_BYTES = 4 * 1024 * 1024
 # Skips worth telling the workload's owner about: the pod asked for the sidecar and did not get it.
 _TOLD = ("hostNetwork", "system namespace")
 
@@ -46,6 +52,12 @@ class AdmissionMetrics:
             ["webhook"],
             registry=self.registry,
         )
+        self.reports = Counter(
+            "guardmesh_operator_tool_reports_total",
+            "Reports of tool definitions from sidecars, by HTTP status answered.",
+            ["code"],
+            registry=self.registry,
+        )
 
 
 def _response(uid: str, allowed: bool, message: str = "", patch: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -61,16 +73,25 @@ def _response(uid: str, allowed: bool, message: str = "", patch: list[dict[str, 
 class Webhooks:
     """The aiohttp application; `guard_exists` answers reference checks, `on_skip` records skipped pods."""
 
-    def __init__(self, injector: InjectorSettings, guard_exists: GuardExists, on_skip: OnSkip | None = None) -> None:
+    def __init__(
+        self,
+        injector: InjectorSettings,
+        guard_exists: GuardExists,
+        on_skip: OnSkip | None = None,
+        observe: Observe | None = None,
+    ) -> None:
         self.injector = injector
         self.guard_exists = guard_exists
         self.on_skip = on_skip
+        self.observe = observe
         self.metrics = AdmissionMetrics()
         self.app = web.Application(client_max_size=8 * 1024 * 1024)
         self.app.router.add_post("/mutate/pods", self._handler("pods", self.mutate_pod))
         self.app.router.add_post("/mutate/pods/namespace", self._handler("pods-namespace", self.mutate_pod_namespace))
         self.app.router.add_post("/validate/securityguards", self._handler("securityguards", self.validate_guard))
         self.app.router.add_post("/validate/policies", self._handler("policies", self.validate_policy))
+        self.app.router.add_post("/mutate/toolbaselines", self._handler("toolbaselines", self.mutate_baseline))
+        self.app.router.add_post("/observe", self._observe)
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/metrics", self._metrics)
 
@@ -150,6 +171,49 @@ class Webhooks:
         except Invalid as exc:
             return {"allowed": False, "message": f"Policy {_name(obj)}: {exc}"}
         return {"allowed": True}
+
+    async def mutate_baseline(self, admission: dict[str, Any]) -> dict[str, Any]:
+        """Refuse an invalid ToolBaseline; stamp each newly approved tool with the requesting user and the time."""
+        if admission.get("operation") == "DELETE" or _spec_unchanged(admission):
+            return {"allowed": True}
+        obj = admission.get("object") or {}
+        spec = obj.get("spec") or {}
+        old_spec = (admission.get("oldObject") or {}).get("spec") or {}
+        user = str((admission.get("userInfo") or {}).get("username") or "unknown")
+        stamped = stamp(old_spec, spec, user, now())
+        try:
+            parse_baseline(stamped)
+        except Invalid as exc:
+            return {"allowed": False, "message": f"ToolBaseline {_name(obj)}: {exc}"}
+        return {"allowed": True, "patch": jsonpatch.make_patch(obj, {**obj, "spec": stamped}).patch}
+
+    async def _observe(self, request: web.Request) -> web.Response:
+        """A sidecar reports the tool definitions it saw (see guardmesh_operator.observers for who may)."""
+        code, message = await self._report(request)
+        self.metrics.reports.labels(str(code)).inc()
+        headers = {"WWW-Authenticate": 'Bearer realm="guardmesh"'} if code == 401 else None
+        return web.json_response({"message": message}, status=code, headers=headers)
+
+    async def _report(self, request: web.Request) -> tuple[int, str]:
+        if self.observe is None:
+            return 404, "this operator takes no reports"
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return 401, "a bearer token (the pod's guardmesh.dev/observer token) is required"
+        if (request.content_length or 0) > MAX_REPORT_BYTES:
+            return 413, f"a report is at most {MAX_REPORT_BYTES} bytes"
+        raw = await request.content.read(MAX_REPORT_BYTES + 1)
+        if len(raw) > MAX_REPORT_BYTES:
+            return 413, f"a report is at most {MAX_REPORT_BYTES} bytes"
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return 400, "a report is a JSON object"
+        try:
+            return await self.observe(token.strip(), body)
+        except Exception:
+            log.exception("a report failed")
+            return 500, "internal error in the GuardMesh operator; see its log"
 
     async def _healthz(self, _: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

@@ -55,6 +55,8 @@ class Runtime:
         """Set when the config is also followed through the Kubernetes API (app/configmap_watch.py)."""
         self.api_error: str | None = None
         """Why the API cannot be followed right now (the mounted file is in force meanwhile)."""
+        self.report_error: str | None = None
+        """Why the last report of tool definitions to the operator failed (it is sent again)."""
         text = None
         if config_path is not None:
             text = self._read()

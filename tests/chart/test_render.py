@@ -59,7 +59,9 @@ def _crd_schemas() -> dict[str, dict[str, Any]]:
 
 
 def _webhooks(objs: list[Obj], kind: str = "MutatingWebhookConfiguration") -> dict[str, Obj]:
-    return {hook["name"].split(".")[0]: hook for hook in find(objs, kind)["webhooks"]}
+    """Webhooks by their first name part; for the mutating configuration, the pod injection ones only."""
+    hooks = {hook["name"].split(".")[0]: hook for hook in find(objs, kind)["webhooks"]}
+    return {k: v for k, v in hooks.items() if k != "toolbaselines"}
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=_example_id)
@@ -255,14 +257,16 @@ def _rules(objs: list[Obj], kind: str, name: str) -> set[tuple[str, str, str, tu
     }
 
 
+KINDS = ("securityguards", "policies", "toolbaselines")
+
+
 def test_rbac_grants_exactly_what_the_operator_calls(default: list[Obj]) -> None:
     cluster_rules = _rules(default, "ClusterRole", "gm-guardmesh-operator")
     expected = {
-        *(("guardmesh.dev", r, v, ()) for r in ("securityguards", "policies") for v in ("get", "list", "watch")),
-        *(("guardmesh.dev", r, v, ()) for r in ("securityguards", "policies") for v in ("patch", "update")),
-        *(("guardmesh.dev", f"{r}/status", v, ()) for r in ("securityguards", "policies") for v in ("get", "patch")),
-        ("", "pods", "list", ()),
-        ("", "pods", "watch", ()),
+        *(("guardmesh.dev", r, v, ()) for r in KINDS for v in ("get", "list", "watch", "patch", "update")),
+        *(("guardmesh.dev", f"{r}/status", v, ()) for r in KINDS for v in ("get", "patch")),
+        *(("", "pods", v, ()) for v in ("list", "watch", "get")),
+        ("authentication.k8s.io", "tokenreviews", "create", ()),
         *(("", "configmaps", v, ()) for v in ("get", "create", "update", "list", "watch")),
         *(("rbac.authorization.k8s.io", r, v, ()) for r in ("roles", "rolebindings") for v in ("create", "update")),
         ("", "events", "create", ()),
@@ -293,6 +297,24 @@ def test_without_following_the_configmap_the_operator_needs_no_rights_on_roles_a
     rules = _rules(objs, "ClusterRole", "gm-guardmesh-operator")
     assert not {rule for rule in rules if rule[0] == "rbac.authorization.k8s.io"}
     assert {rule[2] for rule in rules if rule[1] == "configmaps"} == {"get", "create", "update"}
+
+
+def test_toolbaseline_approvals_are_stamped_and_reports_need_only_token_reviews_and_pod_reads(
+    default: list[Obj],
+) -> None:
+    [hook] = [h for h in find(default, "MutatingWebhookConfiguration")["webhooks"] if h["name"].startswith("toolb")]
+    assert hook["rules"][0]["resources"] == ["toolbaselines"]
+    assert hook["rules"][0]["operations"] == ["CREATE", "UPDATE"]
+    assert (hook["failurePolicy"], hook["sideEffects"]) == ("Fail", "None")
+    assert hook["clientConfig"]["service"]["path"] == "/mutate/toolbaselines"
+    args = find(default, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert f"--observe-url=https://gm-guardmesh-webhook.{NAMESPACE}.svc:443/observe" in args
+    objs = render(sets=["sidecar.reportTools=false"])
+    args = find(objs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert not [a for a in args if a.startswith("--observe-url")]
+    rules = _rules(objs, "ClusterRole", "gm-guardmesh-operator")
+    assert ("", "pods", "get", ()) not in rules
+    assert not [rule for rule in rules if rule[0] == "authentication.k8s.io"]
 
 
 def test_watching_namespaces_moves_the_rules_into_roles_and_drops_certificate_rights_with_cert_manager() -> None:

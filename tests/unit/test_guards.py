@@ -129,7 +129,7 @@ def test_a_changed_description_is_filtered_out_of_the_list_by_default() -> None:
     verdict = guard.check(tools_list(poisoned, tool("fs_write")), CTX)
     assert verdict.decision is Decision.MODIFY
     assert listed(verdict) == ["fs_write"]
-    assert verdict.reason == "tool definitions changed since pinned: fs_read"
+    assert verdict.reason == "tool definitions refused: fs_read (changed since it was pinned)"
 
 
 def test_a_changed_definition_denies_the_whole_list_when_set_to_deny() -> None:

@@ -36,6 +36,7 @@ class Admin:
             "configError": runtime.config_error,
             "configSource": _source(runtime),
             "apiError": runtime.api_error,
+            "reportError": runtime.report_error,
         }
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from guardmesh.app.admin import Admin
 from guardmesh.app.configmap_watch import ApiAccess, ConfigMapRef, ConfigMapWatch
+from guardmesh.app.reporter import Reporter
 from guardmesh.config import ConfigError
 from guardmesh.config.identity import Authentication
 from guardmesh.runtime import Runtime
@@ -55,6 +56,8 @@ class Settings:
     terminationGracePeriodSeconds (30 by default)."""
     authentication: Authentication | None = None
     """Caller authentication from the command line; replaces the bundle's."""
+    report_token: Path | None = None
+    """Token to report seen tool definitions to the operator with, when the bundle asks for reports."""
 
 
 @contextlib.asynccontextmanager
@@ -75,7 +78,7 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
             if settings.admin is not None:
                 servers.append(await h1.serve(Admin(runtime).handle, *settings.admin))
             addresses = [_address(sock) for server in servers for sock in server.sockets]
-            async with runtime.watching(), following(runtime, settings):
+            async with runtime.watching(), following(runtime, settings), reporting(runtime, settings):
                 yield runtime, addresses
         finally:
             for server in servers:
@@ -112,6 +115,16 @@ async def following(runtime: Runtime, settings: Settings) -> AsyncIterator[None]
     finally:
         runtime.api_source = None
         await asyncio.to_thread(watch.stop)
+
+
+@contextlib.asynccontextmanager
+async def reporting(runtime: Runtime, settings: Settings) -> AsyncIterator[None]:
+    """Report seen tool definitions to the operator while the context is open, if given a token."""
+    if settings.report_token is None:
+        yield
+        return
+    async with Reporter(runtime, settings.report_token).running():
+        yield
 
 
 def upstream_pool(upstream: str) -> h1.UpstreamPool:

@@ -59,6 +59,13 @@ def http_parser() -> argparse.ArgumentParser:
         help="seconds from SIGTERM to exit, requests in flight included (keep it below the pod's"
         " terminationGracePeriodSeconds; default 25)",
     )
+    parser.add_argument(
+        "--report-token",
+        type=Path,
+        default=os.environ.get("GUARDMESH_REPORT_TOKEN") or None,
+        help="token file (the pod's guardmesh.dev/observer token): report the tool definitions seen to the"
+        " operator when the bundle holds a ToolBaseline for this server",
+    )
     parser.add_argument("--kube-api", type=_address, help="HOST:PORT of the API server (default: in-cluster)")
     parser.add_argument("--kube-token-file", type=Path, help="bearer token file (default: the service account's)")
     parser.add_argument("--kube-ca-file", type=Path, help="CA of the API server (default: the service account's)")
@@ -161,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             configmap=args.config_configmap,
             api=_api_access(args),
             authentication=_authentication(args),
+            report_token=args.report_token,
         )
         uvloop.run(run_forever(settings))
         return 0

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import yaml
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from guardmesh.config.base import Spec
+from guardmesh.config.baseline import Baseline, Reporting
 from guardmesh.config.identity import AccessRule, Authorization
 from guardmesh.config.loader import ConfigError, parse_bundle
 from guardmesh.config.models import API_VERSION, Bundle, BundleGuard, LabelSelector, TrustedServer
@@ -36,13 +37,18 @@ class BundleSet(Spec):
     kind: Literal["GuardBundleSet"] = "GuardBundleSet"
     entries: tuple[BundleSetEntry, ...] = ()
     """Entries in Policy name order; a pod enforces every entry that selects it."""
+    baselines: dict[str, Baseline] = Field(default_factory=dict)
+    """The namespace's ToolBaselines by server id (`NAMESPACE/WORKLOAD`); each pod enforces its server's."""
+    reporting: Reporting | None = None
+    """Where sidecars report the tool definitions they see (the operator's endpoint)."""
 
     def select(self, labels: Mapping[str, str]) -> Bundle:
         """The bundle of a pod with these labels: the guards of every matching entry, the first entry
         (by Policy name) winning when two define a guard of the same name."""
+        shared = {"baselines": self.baselines, "reporting": self.reporting}
         matching = [entry.bundle for entry in self.entries if entry.pod_selector.matches(labels)]
         if not matching:
-            return Bundle()
+            return Bundle().model_copy(update=shared)
         guards: dict[str, BundleGuard] = {}
         servers: dict[str, TrustedServer] = {}
         for bundle in matching:
@@ -68,6 +74,7 @@ class BundleSet(Spec):
                 "trusted_servers": tuple(servers.values()),
                 "authentication": authentication,
                 "authorization": authorization,
+                **shared,
             }
         )
 

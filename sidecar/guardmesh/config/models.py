@@ -7,6 +7,7 @@ from typing import Final, Literal, Self
 from pydantic import Field, model_validator
 
 from guardmesh.config.base import Spec
+from guardmesh.config.baseline import Baseline, Reporting
 from guardmesh.config.identity import Authentication, Authorization
 from guardmesh.config.native import NativeSettings
 
@@ -225,6 +226,10 @@ class Bundle(Spec):
     """Bearer tokens required and verified on every request; off when absent."""
     authorization: Authorization | None = None
     """Per-caller grants of tools, resources and prompts; everything is granted when absent."""
+    baselines: dict[str, Baseline] = Field(default_factory=dict)
+    """Approved tool definitions by server id (`NAMESPACE/WORKLOAD`), compiled from ToolBaselines."""
+    reporting: Reporting | None = None
+    """Where to report the tool definitions seen for a server that has a baseline; None reports nothing."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

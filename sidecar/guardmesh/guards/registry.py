@@ -1,7 +1,9 @@
 """Build a guard from its spec. State that must outlive a config reload lives in GuardResources."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from guardmesh.config.baseline import Baseline
 from guardmesh.config.models import GuardType, SecurityGuardSpec, TrustedServer
 from guardmesh.config.native import (
     PiiSettings,
@@ -44,6 +46,8 @@ class GuardResources:
     """Each server's tool `inputSchema`s from its last `tools/list`, for tool-access argument validation."""
     trusted_servers: tuple[TrustedServer, ...] = ()
     """The bundle's trusted servers, set by each pipeline build; server-spoofing adds them to its own."""
+    baselines: Mapping[str, Baseline] = field(default_factory=dict)
+    """The bundle's ToolBaselines by server id, set by each pipeline build; rug-pull enforces them."""
 
 
 def _wasm_guard(spec: SecurityGuardSpec) -> Guard:
@@ -65,7 +69,7 @@ def build_guard(spec: SecurityGuardSpec, resources: GuardResources) -> Guard:
     if isinstance(settings, ToolAccessSettings):
         return ToolAccessGuard(settings, resources.tool_schemas)
     if isinstance(settings, RugPullSettings):
-        return RugPullGuard(settings, resources.pins)
+        return RugPullGuard(settings, resources.pins, resources.baselines)
     if isinstance(settings, ToolPoisoningSettings):
         return ToolPoisoningGuard(settings, resources.poisoned)
     if isinstance(settings, PromptInjectionSettings):

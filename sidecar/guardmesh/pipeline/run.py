@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guardmesh.auth import GUARD_NAME, AuthorizationGuard, PolicyError
-from guardmesh.config.models import Bundle, EnforcementAction, FailureMode, Phase
+from guardmesh.config.models import (
+    Bundle,
+    BundleGuard,
+    EnforcementAction,
+    FailureMode,
+    GuardType,
+    Phase,
+    SecurityGuardSpec,
+)
+from guardmesh.config.native import RugPullSettings
 from guardmesh.guards.api import Decision, Guard, GuardContext, Verdict
 from guardmesh.guards.registry import GuardBuildError, GuardResources, build_guard
 from guardmesh.protocol.errors import GUARD_DENIED, GUARD_FAILED
@@ -86,7 +95,9 @@ class Pipeline:
     def from_bundle(cls, bundle: Bundle, resources: GuardResources, server_id: str) -> "Pipeline":
         bound = []
         resources.trusted_servers = bundle.trusted_servers
-        for entry in bundle.guards:
+        resources.baselines = bundle.baselines
+        server_id = bundle.server_id or server_id
+        for entry in _with_baseline_guard(bundle, server_id):
             spec = entry.spec
             guard = build_guard(spec, resources)
             bound.append(
@@ -109,7 +120,7 @@ class Pipeline:
             bound.append(
                 BoundGuard(GUARD_NAME, authorization, -1, frozenset(authorization.interests), 1.0, False, True)
             )
-        return cls(bound, bundle.server_id or server_id)
+        return cls(bound, server_id)
 
     def select(self, phase: Phase, method: str | None) -> tuple[BoundGuard, ...]:
         key = (phase, method)
@@ -169,6 +180,19 @@ class Pipeline:
         return Evaluation(
             bound.name, bound.guard.kind, verdict.decision, verdict.reason, seconds, bound.enforce
         ), verdict
+
+
+BASELINE_GUARD = "tool-baseline"
+"""Name of the rug-pull guard added when the server has a ToolBaseline and no Policy gave it a rug-pull guard."""
+
+
+def _with_baseline_guard(bundle: Bundle, server_id: str) -> tuple[BundleGuard, ...]:
+    """The bundle's guards, plus a rug-pull guard when the server has a baseline and no guard to enforce it:
+    a ToolBaseline in Enforcing mode must hold on every replica whichever Policies select the pod."""
+    if server_id not in bundle.baselines or any(g.spec.kind == "rug-pull" for g in bundle.guards):
+        return bundle.guards
+    spec = SecurityGuardSpec(type=GuardType.NATIVE, native=RugPullSettings(), priority=40)
+    return (*bundle.guards, BundleGuard(name=BASELINE_GUARD, spec=spec))
 
 
 def _checked(result: object, message: Message) -> Verdict:

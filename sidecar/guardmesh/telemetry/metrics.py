@@ -67,6 +67,12 @@ class Metrics:
             ["kind", "result"],
             registry=r,
         )
+        self.tool_reports = Counter(
+            names.METRIC_TOOL_REPORTS,
+            "Reports of seen tool definitions to the operator (ToolBaselines), by result",
+            ["result"],
+            registry=r,
+        )
         self._messages: dict[tuple[str, str, str], Any] = {}
         self._authentications: dict[tuple[str, str], Any] = {}
         self._durations: dict[str, Any] = {}

@@ -48,6 +48,7 @@ METRIC_REJECTED: Final = "guardmesh_rejected_total"
 METRIC_AUDIT_DROPPED: Final = "guardmesh_audit_dropped_total"
 METRIC_CONFIG_INFO: Final = "guardmesh_config_info"
 METRIC_AUTHENTICATIONS: Final = "guardmesh_authentications_total"
+METRIC_TOOL_REPORTS: Final = "guardmesh_tool_reports_total"
 
 
 def span_name(method: str, target: str | None) -> str:

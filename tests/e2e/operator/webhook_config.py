@@ -58,6 +58,24 @@ def mutating(name: str, base: str, ca: bytes) -> dict[str, Any]:
             "objectSelector": {"matchExpressions": [{"key": INJECT, "operator": "NotIn", "values": ["disabled"]}]},
             "namespaceSelector": {"matchLabels": {"guardmesh.dev/injection": "enabled"}},
         },
+        {
+            # Approvals in ToolBaselines are stamped with the requesting user (and invalid specs refused).
+            "name": "toolbaselines.mutate.guardmesh.dev",
+            "admissionReviewVersions": ["v1"],
+            "sideEffects": "None",
+            "failurePolicy": "Fail",
+            "timeoutSeconds": 5,
+            "clientConfig": _client(base, "/mutate/toolbaselines", ca),
+            "rules": [
+                {
+                    "apiGroups": ["guardmesh.dev"],
+                    "apiVersions": ["v1alpha1"],
+                    "operations": ["CREATE", "UPDATE"],
+                    "resources": ["toolbaselines"],
+                    "scope": "Namespaced",
+                }
+            ],
+        },
     ]
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",

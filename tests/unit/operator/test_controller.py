@@ -12,8 +12,13 @@ from guardmesh_operator.kube import KubeError, NamespaceTerminating
 class FakeKube:
     """Objects by (plural, name) in one namespace; records writes."""
 
-    def __init__(self, guards: list[dict[str, Any]], policies: list[dict[str, Any]]) -> None:
-        self.objects = {"securityguards": guards, "policies": policies}
+    def __init__(
+        self,
+        guards: list[dict[str, Any]],
+        policies: list[dict[str, Any]],
+        baselines: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.objects = {"securityguards": guards, "policies": policies, "toolbaselines": baselines or []}
         self.configmaps: list[dict[str, Any]] = []
         self.statuses: list[tuple[str, str, dict[str, Any]]] = []
         self.terminating = False
@@ -35,7 +40,10 @@ class FakeKube:
         self.statuses.append((plural, name, status))
         for obj in self.objects[plural]:
             if obj["metadata"]["name"] == name:
-                obj["status"] = status
+                obj["status"] = {**(obj.get("status") or {}), **status}  # a merge patch, one level deep
+
+    async def get_custom(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return next((o for o in self.objects[plural] if o["metadata"]["name"] == name), None)
 
 
 def _obj(name: str, spec: dict[str, Any]) -> dict[str, Any]:
