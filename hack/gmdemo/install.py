@@ -20,7 +20,7 @@ from tests.support.cluster import Cluster
 from tests.support.peers import REPO_ROOT, free_port
 
 CHART = REPO_ROOT / "charts" / "guardmesh"
-CRD_NAMES = ("crd/securityguards.guardmesh.dev", "crd/policies.guardmesh.dev")
+CRD_NAMES = ("crd/securityguards.guardmesh.dev", "crd/policies.guardmesh.dev", "crd/toolbaselines.guardmesh.dev")
 WEBHOOK_NAMES = ("guardmesh-demo-inject", "guardmesh-demo-validate")
 
 

@@ -75,7 +75,13 @@ class Kube:
         return int("".join(ch for ch in info.minor if ch.isdigit()) or 0)
 
     async def list_custom(self, plural: str, namespace: str) -> list[dict[str, Any]]:
-        found = await self._call(self.custom.list_namespaced_custom_object, GROUP, VERSION, namespace, plural)
+        """The namespace's objects of a kind; none when the kind is not installed (a CRD from a newer release)."""
+        try:
+            found = await self._call(self.custom.list_namespaced_custom_object, GROUP, VERSION, namespace, plural)
+        except KubeError as exc:
+            if exc.status == 404:
+                return []
+            raise
         items: list[dict[str, Any]] = found.get("items", [])
         return items
 

@@ -27,7 +27,7 @@ from tests.chart.render import CHART, helm, values_args
 from tests.support.cluster import Cluster, wait_until
 from tests.support.peers import REPO_ROOT, free_port
 
-CRDS = ("securityguards.guardmesh.dev", "policies.guardmesh.dev")
+CRDS = ("securityguards.guardmesh.dev", "policies.guardmesh.dev", "toolbaselines.guardmesh.dev")
 
 
 @dataclass

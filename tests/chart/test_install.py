@@ -15,7 +15,7 @@ from tests.support.cluster import Cluster, ClusterError, wait_until
 
 RELEASE = "gmtest"
 PREFIX = f"{RELEASE}-guardmesh"
-CRDS = ("securityguards.guardmesh.dev", "policies.guardmesh.dev")
+CRDS = ("securityguards.guardmesh.dev", "policies.guardmesh.dev", "toolbaselines.guardmesh.dev")
 
 
 @pytest.fixture(scope="module")

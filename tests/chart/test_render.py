@@ -122,12 +122,12 @@ def test_the_packaged_chart_carries_the_crds_it_renders(tmp_path: Path) -> None:
     (archive,) = tmp_path.glob("guardmesh-*.tgz")
     text = helm("template", "gm", str(archive), "-n", NAMESPACE)
     names = [d["metadata"]["name"] for d in yaml.safe_load_all(text) if d and d["kind"] == "CustomResourceDefinition"]
-    assert sorted(names) == ["policies.guardmesh.dev", "securityguards.guardmesh.dev"]
+    assert sorted(names) == ["policies.guardmesh.dev", "securityguards.guardmesh.dev", "toolbaselines.guardmesh.dev"]
 
 
 def test_crds_lose_the_keep_policy_with_keep_false_and_go_with_install_false() -> None:
     crds = [o for o in render(sets=["crds.keep=false"]) if o["kind"] == "CustomResourceDefinition"]
-    assert len(crds) == 2
+    assert len(crds) == 3
     assert all("annotations" not in o["metadata"] for o in crds)
     assert "CustomResourceDefinition" not in kinds(render(sets=["crds.install=false"]))
 

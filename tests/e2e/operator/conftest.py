@@ -18,7 +18,7 @@ def operator(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """CRDs applied, the operator running (webhooks on loopback HTTPS), webhook configurations registered."""
     try:
         work = tmp_path_factory.mktemp("operator")
-        with running_operator(cluster, work, "--sidecar-follow-configmap") as running:
+        with running_operator(cluster, work, "--sidecar-follow-configmap", observe=True) as running:
             yield running
     except OperatorError as exc:
         pytest.fail(str(exc))

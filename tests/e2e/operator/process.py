@@ -82,8 +82,9 @@ def operator_argv(certs: ServingCert, port: int, live: int, image: str, *extra_a
 
 
 @contextlib.contextmanager
-def running_operator(cluster: Cluster, work: Path, *extra_args: str) -> Iterator[Operator]:
-    """CRDs applied, the operator running (webhooks on loopback HTTPS), webhook configurations registered."""
+def running_operator(cluster: Cluster, work: Path, *extra_args: str, observe: bool = False) -> Iterator[Operator]:
+    """CRDs applied, the operator running (webhooks on loopback HTTPS), webhook configurations registered.
+    With `observe`, it takes sidecars' reports of tool definitions on its webhook server (`/observe`)."""
     cluster.kubectl("apply", "-f", str(REPO_ROOT / "crds"))
     cluster.kubectl(
         "wait",
@@ -91,14 +92,17 @@ def running_operator(cluster: Cluster, work: Path, *extra_args: str) -> Iterator
         "--timeout=60s",
         "crd/securityguards.guardmesh.dev",
         "crd/policies.guardmesh.dev",
+        "crd/toolbaselines.guardmesh.dev",
     )
     certs = write_serving_cert(work / "certs", ["127.0.0.1"])
     port, live = free_port(), free_port()
     log_path = work / "operator.log"
+    base = f"https://127.0.0.1:{port}"
+    if observe:
+        extra_args = (f"--observe-url={base}/observe", *extra_args)
     argv = operator_argv(certs, port, live, "guardmesh/sidecar:e2e", *extra_args)
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(argv, env=cluster.env(), stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
-    base = f"https://127.0.0.1:{port}"
     suffix = uuid.uuid4().hex[:6]
     names = (f"guardmesh-inject-{suffix}", f"guardmesh-validate-{suffix}")
     try:

@@ -8,7 +8,6 @@ mirrored into files as the kubelet does (tests/e2e/operator/kubelet.py), in fron
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 from functools import partial
@@ -20,7 +19,7 @@ from mcp.client import Client
 from mcp.shared.exceptions import MCPError
 
 from tests.e2e.operator.kubelet import ConfigMapMirror
-from tests.e2e.operator.pods import server_container
+from tests.e2e.operator.pods import api_access, labels_file, server_container
 from tests.e2e.operator.process import Operator
 from tests.support.cluster import Cluster, wait_until
 from tests.support.peers import REPO_ROOT
@@ -28,11 +27,6 @@ from tests.support.sidecar import Sidecar, running_sidecar
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = REPO_ROOT / "examples" / "operator"
-
-
-def _labels_file(labels: dict[str, str]) -> str:
-    """Pod labels in the downward API's format: `key="value"` lines, sorted."""
-    return "".join(f"{key}={json.dumps(value)}\n" for key, value in sorted(labels.items()))
 
 
 def _injected_pod(cluster: Cluster, namespace: str) -> dict[str, Any]:
@@ -89,7 +83,7 @@ async def test_the_real_sidecar_enforces_the_operators_bundle_and_follows_a_chan
     args = dict(a.removeprefix("--").split("=", 1) for a in sidecar_spec["args"])
     labels = tmp_path / "pod" / "labels"
     labels.parent.mkdir()
-    labels.write_text(_labels_file(pod["metadata"]["labels"]))
+    labels.write_text(labels_file(pod["metadata"]["labels"]))
     bundle_dir = tmp_path / "bundle"
 
     def policy_in_bundle() -> bool:
@@ -117,21 +111,10 @@ async def test_the_real_sidecar_enforces_the_operators_bundle_and_follows_a_chan
             assert await _echo_denied(sidecar.url)
 
             # Another pod's labels pick another entry: relabelled out of the Policy, it enforces nothing.
-            labels.write_text(_labels_file({"app": "other"}))
+            labels.write_text(labels_file({"app": "other"}))
             await _until(lambda: _ready(sidecar)["guards"] == [], 10)
             assert _ready(sidecar)["guards"] == []
             assert not await _echo_denied(sidecar.url)
-
-
-def _api_access(cluster: Cluster, namespace: str, directory: Path) -> list[str]:
-    """Sidecar flags to reach the plane's API server as the namespace's `default` service account."""
-    config = json.loads(cluster.kubectl("config", "view", "--raw", "-o", "json"))
-    ca = directory / "ca.crt"
-    ca.write_bytes(base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]))
-    token = directory / "token"
-    token.write_text(cluster.kubectl("create", "token", "default", "-n", namespace).strip())
-    host_port = cluster.server.removeprefix("https://")
-    return ["--kube-api", host_port, "--kube-token-file", str(token), "--kube-ca-file", str(ca)]
 
 
 async def test_a_sidecar_follows_the_bundle_through_the_api_with_only_the_access_the_operator_granted(
@@ -155,10 +138,10 @@ async def test_a_sidecar_follows_the_bundle_through_the_api_with_only_the_access
     assert "/var/run/secrets/kubernetes.io/serviceaccount" in mounts  # borrowed from the server container
 
     labels = tmp_path / "labels"
-    labels.write_text(_labels_file(pod["metadata"]["labels"]))
+    labels.write_text(labels_file(pod["metadata"]["labels"]))
     stale = tmp_path / "bundle.yaml"  # the volume, before the kubelet's sync: an empty set
     stale.write_text("apiVersion: guardmesh.dev/v1alpha1\nkind: GuardBundleSet\nentries: []\n")
-    extra = [follow, "--pod-labels", str(labels), *_api_access(cluster, namespace, tmp_path)]
+    extra = [follow, "--pod-labels", str(labels), *api_access(cluster, namespace, tmp_path)]
     with running_sidecar(everything_url, config=stale, extra_args=extra) as sidecar:
         await _until(lambda: _ready(sidecar).get("configSource") == "api", 30)
         state = _ready(sidecar)
