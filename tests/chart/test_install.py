@@ -39,6 +39,7 @@ def test_install_creates_the_crds_webhook_configurations_rbac_and_the_operator(
         "label.inject.guardmesh.dev",
         "annotation.inject.guardmesh.dev",
         "namespace.inject.guardmesh.dev",
+        "toolbaselines.mutate.guardmesh.dev",
     ]
     assert cluster.kubectl_json("get", "validatingwebhookconfiguration", f"{PREFIX}-validate")["webhooks"]
     assert cluster.kubectl_json("get", "clusterrole", f"{PREFIX}-operator")["rules"]
@@ -67,6 +68,9 @@ def test_the_service_account_may_not_read_other_secrets_or_delete_what_it_manage
     assert can("get", f"secret/{PREFIX}-webhook-tls", "-n", release.namespace)
     assert can("list", "pods", "-A")
     assert can("patch", "securityguards.guardmesh.dev", "--subresource=status", "-n", "default")
+    assert can("patch", "toolbaselines.guardmesh.dev", "--subresource=status", "-n", "default")
+    assert can("create", "tokenreviews.authentication.k8s.io")
+    assert can("get", "pods", "-n", "default")
     assert not can("get", "secret/other", "-n", release.namespace)
     assert not can("list", "secrets", "-n", release.namespace)
     assert not can("delete", "pods", "-n", "default")
@@ -163,7 +167,8 @@ def test_upgrade_changes_a_value_and_keeps_the_ca_then_uninstall_keeps_only_the_
         env=env,
     )
     mutating = cluster.kubectl_json("get", "mutatingwebhookconfiguration", f"{PREFIX}-inject")
-    assert {h["failurePolicy"] for h in mutating["webhooks"]} == {"Ignore"}
+    injection = [h for h in mutating["webhooks"] if h["name"].endswith(".inject.guardmesh.dev")]
+    assert {h["failurePolicy"] for h in injection} == {"Ignore"}
     # The operator's check interval is an hour here: the CA it published survived the upgrade by itself.
     assert release.ca_bundles() == before
     log = release.stop_operator()

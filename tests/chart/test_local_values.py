@@ -98,6 +98,7 @@ def test_local_values_register_loopback_webhooks_with_the_given_ca_and_no_operat
     assert {h["clientConfig"]["url"] for h in config["webhooks"]} == {
         f"https://127.0.0.1:{local.port}/mutate/pods",
         f"https://127.0.0.1:{local.port}/mutate/pods/namespace",
+        f"https://127.0.0.1:{local.port}/mutate/toolbaselines",
     }
     assert {base64.b64decode(h["clientConfig"]["caBundle"]) for h in config["webhooks"]} == {local.ca}
     assert not cluster.kubectl("get", "deployments,serviceaccounts", "-n", local.namespace, "-o", "name").count(

@@ -236,7 +236,7 @@ async def test_every_replica_enforces_the_approved_tools_across_scaling_changes_
         replica.start_server(1)
         replica.start_sidecar(cluster, namespace)
     # The policy gives no rug-pull guard: the baseline brings its own.
-    assert _ready(first)["guards"] == ["access", "tool-baseline"]
+    assert _ready(first)["guards"] == ["tool-baseline", "access"]  # priority 40, then the default 100
     v1 = ["add", "get_forecast", "get_weather"]
     assert await _names(first.url, "2025") == v1
     assert await _names(second.url, STATELESS) == v1
