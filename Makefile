@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 VENV_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3.11)
 PYTEST_ARGS ?=
 
-.PHONY: help deps python peers otelcol dex guards cluster-bins apt test lint typecheck imports unit e2e bench quality demo clean crds chart-values
+.PHONY: help deps python peers corpora otelcol dex guards cluster-bins apt test lint typecheck imports unit e2e bench quality demo clean crds chart-values
 
 help:
 	@echo "make demo   - local control plane, operator, examples, attacks on two MCP servers and the guards at work"
@@ -30,6 +30,10 @@ python: $(UV)
 
 peers:
 	@bash hack/install-peers.sh >/dev/null
+
+# The quality corpora and real MCP servers (cold: npm ci of ~2,000 packages, 18 server venvs, 57 captures).
+corpora: python
+	@nice -n 10 bash hack/quality/corpora.sh >/dev/null
 
 otelcol:
 	@bash hack/build-otelcol.sh >/dev/null
@@ -49,7 +53,7 @@ cluster-bins: python
 apt:
 	@bash hack/install-apt.sh
 
-deps: python peers otelcol dex guards cluster-bins
+deps: python peers otelcol dex guards cluster-bins corpora
 
 lint: python
 	$(PY) -m ruff check sidecar operator tests hack examples

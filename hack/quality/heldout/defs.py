@@ -19,9 +19,9 @@ from heldout.benign_defs import HARD_NEGATIVE_LISTINGS
 from heldout.out import Out
 from heldout.servers import CONTEXT, HOSTS, Tool
 
-BASE_PER_FAMILY = 90
-TYPO_PER_FAMILY = 12
-ENCODED_PER_FAMILY = 3
+BASE_PER_FAMILY = 120
+TYPO_PER_FAMILY = 18
+ENCODED_PER_FAMILY = 6
 """Per encoding, per family written as sentences."""
 LANG_PER_FAMILY = 3
 """Per language, per family it has a translation for."""

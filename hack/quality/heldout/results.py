@@ -18,11 +18,11 @@ from heldout.out import Out
 from heldout.people import person
 
 # How many samples of each kind per family (each drawn from the seeds' cross product).
-BASE_PER_FAMILY = 110
-TYPO_PER_FAMILY = 14
-LANG_PER_FRAMING = 3
+BASE_PER_FAMILY = 150
+TYPO_PER_FAMILY = 20
+LANG_PER_FRAMING = 4
 """Per language, per framing that language has."""
-ENCODED_PER_FRAMING = 3
+ENCODED_PER_FRAMING = 6
 """Per encoding, per English framing."""
 BENIGN_PER_CARRIER = 16
 HARD_NEGATIVES_PER_CARRIER = 14
