@@ -220,3 +220,11 @@ async def test_rate_limits_count_per_verified_caller_not_per_address(proxy: Prox
     assert outcomes[:2] == ["ok", "ok"]
     assert "rate limit per client exceeded" in outcomes[2]
     assert outcomes[3] == "ok", "bob shares alice's address, not her bucket"
+
+
+async def test_readiness_shows_the_issuers_keys(proxy: Proxy) -> None:
+    await proxy.post(rpc("ping"), proxy.token("alice"))
+    async with proxy.http.get(proxy.admin + "/readyz") as resp:
+        ready = await resp.json()
+    [issuer] = ready["authentication"]
+    assert (issuer["issuer"], issuer["keys"], issuer["error"]) == (proxy.issuer.issuer, 1, None)

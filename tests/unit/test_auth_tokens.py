@@ -340,3 +340,17 @@ async def test_claims_of_the_wrong_types_in_a_signed_token_are_refused(issuer: T
         refusal = await refused(auth, f"Bearer {issuer.token(audience=RESOURCE, **claims)}")
         assert refusal.status == 401, claims
         assert refusal.reason in {"malformed", "audience", "not-yet-valid", "expired"}, (claims, refusal)
+
+
+async def test_readiness_shows_each_issuers_keys_and_the_last_fetch_error(
+    issuer: TestIssuer, jwks: Jwks, clock: FakeClock
+) -> None:
+    auth = authenticator(issuer, jwks, clock)
+    assert auth.status() == [{"issuer": issuer.issuer, "keys": 0, "fetchedSecondsAgo": None, "error": None}]
+    await auth.authenticate({"authorization": f"Bearer {issuer.token()}"}, "", BASE)
+    jwks.down = True
+    clock.now += REFRESH_SECONDS
+    await auth.authenticate({"authorization": f"Bearer {issuer.token('bob')}"}, "", BASE)
+    [status] = auth.status()
+    assert (status["keys"], status["fetchedSecondsAgo"]) == (1, REFRESH_SECONDS)
+    assert status["error"] == "cannot fetch https://issuer.test/jwks: connection refused"

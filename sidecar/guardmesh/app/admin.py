@@ -37,6 +37,7 @@ class Admin:
             "configSource": _source(runtime),
             "apiError": runtime.api_error,
             "reportError": runtime.report_error,
+            "authentication": runtime.authenticator.status() if runtime.authenticator is not None else None,
         }
 
 

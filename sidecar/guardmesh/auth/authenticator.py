@@ -81,6 +81,10 @@ class Authenticator:
             return Refusal(403, "scope", f"The token lacks the scope {' '.join(missing)}", [challenge])
         return identity
 
+    def status(self) -> list[dict[str, object]]:
+        """Per trusted issuer, the state of its keys (fetched lazily, on the first token that needs them)."""
+        return [issuer.keys.status() for issuer in self.verifier.issuers]
+
     def _challenge(self, reason: str, message: str, base_url: str, error: str | None = "invalid_token") -> Refusal:
         return Refusal(401, reason, message, [self._header(error, message, base_url)])
 
@@ -108,11 +112,10 @@ class Authenticator:
     def metadata(self, base_url: str, path: str) -> bytes:
         """The Protected Resource Metadata document (RFC 9728 section 2)."""
         resource = self.resource(base_url, path.removeprefix(METADATA_PATH) or "/")
-        document: dict[str, object] = {
-            "resource": resource,
-            "authorization_servers": [i.issuer for i in self.config.oauth],
-            "bearer_methods_supported": ["header"],
-        }
+        document: dict[str, object] = {"resource": resource}
+        if self.config.oauth:  # workload tokens come from the cluster, not from an authorization server
+            document["authorization_servers"] = [i.issuer for i in self.config.oauth]
+        document["bearer_methods_supported"] = ["header"]
         scopes = self.config.scopes_supported or self.config.required_scopes
         if scopes:
             document["scopes_supported"] = list(scopes)

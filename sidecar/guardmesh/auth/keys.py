@@ -95,12 +95,19 @@ class KeySet:
         self._tried_at: float | None = None
         self._jwks_uri = source.jwks_uri
         self._lock = asyncio.Lock()
+        self.error: str | None = None
+        """Why the last fetch failed; None once one succeeds (shown by /readyz)."""
         self.on_change: Callable[[frozenset[str]], None] | None = None
         """Told the kids in force after a fetch changed them (so tokens verified by a withdrawn key are forgotten)."""
 
     @property
     def kids(self) -> frozenset[str]:
         return frozenset(self._keys)
+
+    def status(self) -> dict[str, object]:
+        """What /readyz shows of these keys: how many, how old, and the last fetch error."""
+        age = None if self._fetched_at is None else round(self._clock() - self._fetched_at, 1)
+        return {"issuer": self.source.issuer, "keys": len(self._keys), "fetchedSecondsAgo": age, "error": self.error}
 
     async def key(self, kid: str | None) -> jwt.PyJWK:
         """The key a token names; its `kid` may be absent when the issuer publishes a single key."""
@@ -135,8 +142,10 @@ class KeySet:
                 keys = await self._load()
             except KeysUnavailable as exc:
                 log.warning("keys of %s: %s", self.source.issuer, exc)
+                self.error = str(exc)
                 self._check_fresh(now)
                 return
+            self.error = None
             changed = set(keys) != set(self._keys)
             self._keys, self._fetched_at = keys, now
             if changed:

@@ -65,6 +65,10 @@ class TokenVerifier:
         for issuer in issuers:
             issuer.keys.on_change = lambda kids, name=issuer.issuer: self._withdrawn(name, kids)
 
+    @property
+    def issuers(self) -> list[Issuer]:
+        return list(self._issuers.values())
+
     async def verify(self, token: str) -> Identity:
         digest = hashlib.sha256(token.encode()).digest()
         now = self._clock()
