@@ -1,5 +1,7 @@
 """Admin endpoints on their own port: /metrics, /healthz, /readyz."""
 
+from typing import Protocol
+
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -8,10 +10,21 @@ from guardmesh.transports.h1 import Request, Response
 
 _JSON = [("Content-Type", "application/json")]
 
+STALL_SECONDS = 10.0
+"""The proxy's event loop silent this long fails /healthz, so a wedged sidecar is restarted."""
+
+
+class Beating(Protocol):
+    def stalled_for(self) -> float:
+        """Seconds since the proxy's event loop last ran."""
+        ...
+
 
 class Admin:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, heartbeat: "Beating | None" = None) -> None:
         self.runtime = runtime
+        self.heartbeat = heartbeat
+        """The proxy's event loop, when it runs elsewhere (app/admin_thread.py): /healthz reports it stalled."""
 
     async def handle(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
@@ -20,6 +33,9 @@ class Admin:
             body = generate_latest(self.runtime.telemetry.metrics.registry)
             return Response(200, [("Content-Type", CONTENT_TYPE_LATEST)], body)
         if request.path == "/healthz":
+            stalled = self.heartbeat.stalled_for() if self.heartbeat is not None else 0.0
+            if stalled > STALL_SECONDS:
+                return Response(503, _JSON, orjson.dumps({"status": "stalled", "stalledSeconds": round(stalled, 1)}))
             return Response(200, _JSON, b'{"status":"ok"}')
         if request.path == "/readyz":
             return Response(200, _JSON, orjson.dumps(self.readiness()))

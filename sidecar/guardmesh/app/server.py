@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from guardmesh.app.admin import Admin
+from guardmesh.app.admin_thread import admin_thread
 from guardmesh.app.configmap_watch import ApiAccess, ConfigMapRef, ConfigMapWatch
 from guardmesh.app.reporter import Reporter
 from guardmesh.config import ConfigError
@@ -24,6 +24,9 @@ from guardmesh.transports.proxy import HttpProxy
 
 log = logging.getLogger("guardmesh.sidecar")
 
+MAX_CONNECTIONS = 1024
+"""Client connections served at once (Envoy's default circuit-breaker bound); past it new ones are closed.
+Each may buffer up to 16 KiB of head and 64 KiB of body, so this bounds that memory near 80 MiB."""
 SHUTDOWN_RESERVE = 3.0
 """Of the shutdown grace, what is kept for closing upstream connections and flushing the audit log and traces."""
 
@@ -73,19 +76,20 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[Runtime, list[str]]
         )
         pool = upstream_pool(settings.upstream)
         proxy = HttpProxy(runtime, pool, identify_callers(runtime))
-        servers = [await h1.serve(proxy.handle, *settings.listen, backlog=1024)]
+        server = await h1.serve(proxy.handle, *settings.listen, backlog=1024, max_connections=MAX_CONNECTIONS)
         try:
-            if settings.admin is not None:
-                servers.append(await h1.serve(Admin(runtime).handle, *settings.admin))
-            addresses = [_address(sock) for server in servers for sock in server.sockets]
-            async with runtime.watching(), following(runtime, settings), reporting(runtime, settings):
+            async with contextlib.AsyncExitStack() as stack:
+                addresses = [_address(sock) for sock in server.sockets]
+                if settings.admin is not None:
+                    addresses += await stack.enter_async_context(admin_thread(runtime, *settings.admin))
+                await stack.enter_async_context(runtime.watching())
+                await stack.enter_async_context(following(runtime, settings))
+                await stack.enter_async_context(reporting(runtime, settings))
                 yield runtime, addresses
         finally:
-            for server in servers:
-                server.close()
+            server.close()
             proxy.close_streams()
-            grace = max(1.0, settings.shutdown_grace - SHUTDOWN_RESERVE)
-            await asyncio.gather(*(server.wait_closed(grace=grace) for server in servers))
+            await server.wait_closed(grace=max(1.0, settings.shutdown_grace - SHUTDOWN_RESERVE))
             await pool.close(within=1.0)
 
 

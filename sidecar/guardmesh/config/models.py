@@ -197,6 +197,9 @@ class Limits(Spec):
     """A session unused this long may be forgotten to make room for a new one (30 minutes, as the Python SDK)."""
     max_inflight_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
     """Bytes of large messages (over 64 KiB) being read, inspected or forwarded at once; one client may hold half."""
+    inspection_memory_bytes: int = Field(default=128 * 1024 * 1024, ge=1024 * 1024)
+    """Estimated memory the inspections of large messages under way may take; a message that alone would need
+    more is refused (413, -32054). The default fits the 256 MiB the injected sidecar is given."""
     max_concurrent_inspections: int = Field(default=2, ge=1, le=64)
     """Large messages inspected at once, off the event loop."""
     inspection_queue_seconds: float = Field(default=10.0, gt=0)

@@ -92,6 +92,16 @@ class SseDecoder:
                 raise SseTooLarge(f"an SSE event exceeded {self._max} bytes")
             yield parse_event(raw)
 
+    def reset(self) -> None:
+        """Forget an unfinished event."""
+        self._buffer.clear()
+        self._scanned = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of an unfinished event held so far."""
+        return len(self._buffer)
+
     @property
     def pending(self) -> bytes:
         """Bytes of an unfinished event, for when the stream ends."""

@@ -6,6 +6,7 @@ from typing import Any
 import orjson
 
 from guardmesh.transports.h1 import Response
+from guardmesh.transports.relay import FromClient
 
 # Hop-by-hop headers and those the proxy recomputes are never copied across.
 _REQUEST_SKIP = frozenset(
@@ -44,3 +45,9 @@ def json_response(status: int, body: Any, headers: Iterable[tuple[str, str]] = (
     fields = [(k, v) for k, v in headers if k.lower() != "content-type"]
     fields.append(("Content-Type", "application/json"))
     return Response(status, fields, payload)
+
+
+def refusal(result: FromClient) -> Response:
+    """A client payload refused as a whole: its status, and a Retry-After when the sidecar was only busy."""
+    headers = [("Retry-After", "1")] if result.status == 503 else []
+    return json_response(result.status, result.replies[0], headers)

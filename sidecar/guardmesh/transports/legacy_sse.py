@@ -3,6 +3,7 @@ endpoint its first event names, and every answer (refusals included) delivered o
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
@@ -15,7 +16,7 @@ from guardmesh.runtime import Runtime
 from guardmesh.transports.caller import Caller
 from guardmesh.transports.correlation import RequestTable
 from guardmesh.transports.h1 import Request, Response, Stream
-from guardmesh.transports.http import json_response
+from guardmesh.transports.http import refusal
 from guardmesh.transports.relay import Exchange, Relay
 from guardmesh.transports.sessions import Session, SessionTable
 from guardmesh.transports.upstream import Upstream
@@ -64,20 +65,30 @@ class LegacySse:
                 return session
         return None
 
-    async def post(self, request: Request, body: bytes, session: LegacySession, caller: Caller) -> Response:
+    async def post(
+        self,
+        request: Request,
+        body: bytes,
+        session: LegacySession,
+        caller: Caller,
+        handed_over: Callable[[], None] = lambda: None,
+    ) -> Response:
         """Answers travel on the session's SSE stream, so refusals are delivered there too."""
         ctx = GuardContext(self.runtime.pipeline.server_id, session.id, LEGACY_SSE, caller.key, caller.identity)
         exchange = Exchange(ctx, session, session.requests, headers=request.headers)
         result = await self.relay.from_client(body, exchange)
         if result.rejected:
-            return json_response(400, result.replies[0])
+            return refusal(result)
         for reply in result.replies:
             if reply.get("id") is not None:
                 session.deliver(format_event(orjson.dumps(reply), event="message"))
         if result.forward is None:
             return Response(202, [("Content-Type", "text/plain")], b"Accepted")
-        upstream = await self.upstream.send(request, result.forward, caller)
-        return await self.upstream.whole(upstream)
+        try:
+            upstream = await self.upstream.send(request, result.forward, caller)
+        finally:
+            handed_over()
+        return await self.upstream.whole(upstream, caller.key)
 
     def endpoint(self, event: SseEvent, data: str, exchange: Exchange, out: Stream) -> bytes:
         """Remember the POST endpoint of this stream and make sure it points at us. Raises SessionsFull

@@ -10,9 +10,11 @@ from guardmesh.protocol import errors
 from guardmesh.protocol.errors import error_object
 from guardmesh.runtime import Runtime
 from guardmesh.transports import body as body_rules
+from guardmesh.transports.admission import LARGE_MESSAGE, Grant, Overloaded, TooCostly
 from guardmesh.transports.caller import Caller, Identify, by_address
 from guardmesh.transports.h1 import Request, Response, TooLarge, UpstreamPool
 from guardmesh.transports.http import json_response
+from guardmesh.transports.inspector import Inspector
 from guardmesh.transports.legacy_sse import LegacySse
 from guardmesh.transports.relay import Relay
 from guardmesh.transports.sessions import SessionTable
@@ -30,8 +32,9 @@ class HttpProxy:
         self.runtime = runtime
         self.identify = identify
         """Establishes each request's caller before anything is relayed (transports/caller.py)."""
-        relay = Relay(runtime)
-        upstream = Upstream(runtime, pool)
+        self.inspector = Inspector(runtime)
+        relay = Relay(runtime, self.inspector)
+        upstream = Upstream(runtime, pool, self.inspector.reading)
         streams = SseRelay(runtime, relay, upstream)
         self.sessions = SessionTable(lambda: runtime.limits)
         """Every session, of either transport: admission and quotas are counted over all of them."""
@@ -71,15 +74,40 @@ class HttpProxy:
             return json_response(exc.status, error_object(None, exc.code, str(exc)))
 
     async def _post(self, request: Request, caller: Caller) -> Answer:
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
-        legacy = self.legacy.session_for(request)
-        if legacy is not None:
-            if not caller.owns(legacy.owner):
-                return foreign_session(self.runtime, caller)
-            return await self.legacy.post(request, body, legacy, caller)
-        return await self.streamable.post(request, body, caller)
+        grant = await self._reserve(request, caller)
+        if isinstance(grant, Response):
+            return grant
+        try:
+            body = await self._body(request)
+            if isinstance(body, Response):
+                return body
+            handed_over = grant.release if grant is not None else _nothing
+            legacy = self.legacy.session_for(request)
+            if legacy is not None:
+                if not caller.owns(legacy.owner):
+                    return foreign_session(self.runtime, caller)
+                return await self.legacy.post(request, body, legacy, caller, handed_over)
+            return await self.streamable.post(request, body, caller, handed_over)
+        finally:
+            if grant is not None:
+                grant.release()
+
+    async def _reserve(self, request: Request, caller: Caller) -> Grant | Response | None:
+        """Room for a large body (or one of unknown size) in the reading budget, before a byte of it is read;
+        None for a small one, which takes no room (transports/admission.py)."""
+        limit = self.runtime.limits.max_body_bytes
+        declared = request.content_length
+        if declared is not None and (declared < LARGE_MESSAGE or declared > limit):
+            return None  # small, or refused unread with 413 by the limit
+        try:
+            return await self.inspector.reading.take(caller.key, declared or limit)
+        except Overloaded as exc:
+            self.runtime.telemetry.rejected("overloaded", str(exc))
+            error = error_object(None, errors.OVERLOADED, f"Sidecar overloaded: {exc}; retry later")
+            return json_response(503, error, [("Retry-After", "1")])
+        except TooCostly as exc:
+            self.runtime.telemetry.rejected("too-large", str(exc))
+            return json_response(413, error_object(None, errors.TOO_LARGE, f"Request body too large: {exc}"))
 
     async def _get(self, request: Request, caller: Caller) -> Answer:
         task = asyncio.current_task()
@@ -116,3 +144,7 @@ class HttpProxy:
             return None
         self.runtime.telemetry.rejected("origin")
         return json_response(403, error_object(None, errors.FORBIDDEN_ORIGIN, f"Origin {origin!r} is not allowed"))
+
+
+def _nothing() -> None:
+    pass

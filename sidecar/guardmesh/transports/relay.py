@@ -18,11 +18,13 @@ from opentelemetry.trace import Span
 from guardmesh.config.models import Phase
 from guardmesh.guards.api import GuardContext
 from guardmesh.pipeline import Outcome
-from guardmesh.protocol.errors import INVALID_REQUEST, OVERLOADED, UPSTREAM_UNAVAILABLE, error_object
+from guardmesh.protocol.errors import INVALID_REQUEST, OVERLOADED, TOO_LARGE, UPSTREAM_UNAVAILABLE, error_object
 from guardmesh.protocol.jsonrpc import Direction, Kind, Message, ProtocolError, parse
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.recorder import Telemetry
+from guardmesh.transports.admission import LARGE_MESSAGE, Overloaded, TooCostly
 from guardmesh.transports.correlation import Pending, RequestTable
+from guardmesh.transports.inspector import Admitted, Inspector
 from guardmesh.transports.sessions import Session
 
 log = logging.getLogger("guardmesh.relay")
@@ -99,7 +101,9 @@ class FromClient:
     replies: list[dict[str, Any]]
     """JSON-RPC errors the client gets straight away, for what was refused."""
     rejected: bool = False
-    """The payload was refused as a whole before any guard ran (bad JSON-RPC, batch not allowed)."""
+    """The payload was refused as a whole before any guard ran (bad JSON-RPC, batch not allowed, no capacity)."""
+    status: int = 400
+    """The HTTP status of a refusal as a whole: 400, or 503 / 413 when it could not be admitted for inspection."""
 
 
 @dataclass(slots=True)
@@ -117,9 +121,10 @@ class FromServer:
 
 
 class Relay:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, inspector: Inspector | None = None) -> None:
         self.runtime = runtime
         self.telemetry = runtime.telemetry
+        self.inspector = inspector or Inspector(runtime)
 
     async def from_client(
         self,
@@ -128,10 +133,50 @@ class Relay:
         batch_allowed: bool = True,
         check: Callable[[list[Message]], None] | None = None,
     ) -> FromClient:
-        """Inspect a client payload. `check` may refuse it (raising ProtocolError) before any guard runs."""
-        limits = self.runtime.limits
+        """Inspect a client payload. `check` may refuse it (raising ProtocolError) before any guard runs.
+        A large payload is inspected off the event loop once admitted (transports/admission.py)."""
+        if len(raw) < LARGE_MESSAGE:
+            return await self._from_client(raw, exchange, batch_allowed, check, None)
         try:
-            messages, is_batch = parse(raw, Direction.TO_SERVER, limits.max_depth)
+            admitted = await self.inspector.admit(exchange.ctx.client_id or "", raw)
+        except (Overloaded, TooCostly) as exc:
+            return self._not_admitted(exc)
+        try:
+            return await self._from_client(raw, exchange, batch_allowed, check, admitted)
+        finally:
+            admitted.release()
+
+    def _not_admitted(self, exc: Overloaded | TooCostly) -> FromClient:
+        if isinstance(exc, TooCostly):
+            self.telemetry.rejected("too-costly", str(exc))
+            error = error_object(None, TOO_LARGE, f"Message too large to inspect: {exc}")
+            return FromClient(None, [error], rejected=True, status=413)
+        self.telemetry.rejected("overloaded", str(exc))
+        error = error_object(None, OVERLOADED, f"Sidecar overloaded: {exc}; retry later")
+        return FromClient(None, [error], rejected=True, status=503)
+
+    async def _parse(self, raw: bytes, direction: Direction, admitted: Admitted | None) -> tuple[list[Message], bool]:
+        depth = self.runtime.limits.max_depth
+        if admitted is None:
+            return parse(raw, direction, depth)
+        return await self.inspector.call(admitted, parse, raw, direction, depth)
+
+    async def _guard(self, message: Message, ctx: GuardContext, admitted: Admitted | None) -> Outcome:
+        pipeline = self.runtime.pipeline
+        if admitted is None:
+            return await pipeline.run(message, ctx)
+        return await self.inspector.guard(admitted, pipeline, message, ctx)
+
+    async def _from_client(
+        self,
+        raw: bytes,
+        exchange: Exchange,
+        batch_allowed: bool,
+        check: Callable[[list[Message]], None] | None,
+        admitted: Admitted | None,
+    ) -> FromClient:
+        try:
+            messages, is_batch = await self._parse(raw, Direction.TO_SERVER, admitted)
             if is_batch and not batch_allowed:
                 raise ProtocolError(
                     INVALID_REQUEST,
@@ -143,7 +188,6 @@ class Relay:
         except ProtocolError as exc:
             self.telemetry.rejected(exc.reason, str(exc))
             return FromClient(None, [error_object(exc.id, exc.code, str(exc))], rejected=True)
-        pipeline = self.runtime.pipeline
         telemetry = self.telemetry
         ctx = exchange.ctx
         kept: list[dict[str, Any]] = []
@@ -159,7 +203,7 @@ class Relay:
                 pending = exchange.server_requests.take(message.id)
                 if pending is not None:
                     message.method, message.target, span = pending.method, pending.target, pending.span
-            outcome = await pipeline.run(message, ctx)
+            outcome = await self._guard(message, ctx, admitted)
             telemetry.guards(span, message, outcome, ctx)
             if outcome.denied:
                 changed = True
@@ -193,13 +237,23 @@ class Relay:
         return FromClient(forward, replies)
 
     async def from_server(self, raw: bytes | str, exchange: Exchange) -> FromServer:
+        """Inspect a server payload. A large one is inspected off the event loop once admitted; raises
+        Overloaded or TooCostly (transports/admission.py) when it cannot be, for the transport to answer."""
         data = raw.encode() if isinstance(raw, str) else raw
+        if len(data) < LARGE_MESSAGE:
+            return await self._from_server(data, exchange, None)
+        admitted = await self.inspector.admit(exchange.ctx.client_id or "", data)
         try:
-            messages, is_batch = parse(data, Direction.TO_CLIENT, self.runtime.limits.max_depth)
+            return await self._from_server(data, exchange, admitted)
+        finally:
+            admitted.release()
+
+    async def _from_server(self, data: bytes, exchange: Exchange, admitted: Admitted | None) -> FromServer:
+        try:
+            messages, is_batch = await self._parse(data, Direction.TO_CLIENT, admitted)
         except ProtocolError as exc:
             self.telemetry.rejected(f"upstream-{exc.reason}", str(exc))
             return FromServer(self._invalid_answer(exc, exchange), invalid=str(exc))
-        pipeline = self.runtime.pipeline
         telemetry = self.telemetry
         ctx = exchange.ctx
         out: list[dict[str, Any]] = []
@@ -215,15 +269,15 @@ class Relay:
             elif message.kind is Kind.REQUEST:
                 span = telemetry.begin(message, ctx, None)
             if pending is None and message.kind in (Kind.RESULT, Kind.ERROR):
-                outcome = await self._unmatched(message, ctx)
+                outcome = await self._unmatched(message, ctx, admitted)
             else:
-                outcome = await pipeline.run(message, ctx)
+                outcome = await self._guard(message, ctx, admitted)
             if (
                 not outcome.denied
                 and message.kind is Kind.RESULT
                 and message.result.get("resultType") == "input_required"
             ):
-                outcome = await self._input_requests(outcome, ctx)
+                outcome = await self._input_requests(outcome, ctx, admitted)
             telemetry.guards(span, message, outcome, ctx)
             if outcome.denied:
                 changed = True
@@ -264,7 +318,7 @@ class Relay:
             return None
         return orjson.dumps(error_object(exc.id, UPSTREAM_UNAVAILABLE, message))
 
-    async def _unmatched(self, message: Message, ctx: GuardContext) -> Outcome:
+    async def _unmatched(self, message: Message, ctx: GuardContext, admitted: Admitted | None) -> Outcome:
         """An answer that matches no request the sidecar forwarded (a server answering with another id, or
         replaying an answer this replica never saw) is not let through raw: it passes the response guards
         as the answer to each method they inspect, and the first refusal refuses it."""
@@ -275,7 +329,7 @@ class Relay:
         for method in pipeline.methods(Phase.RESPONSE):
             # A fresh message per method: what guards derive from a body may depend on what it answers.
             candidate = Message(current.body, current.direction, current.kind, current.phase, method, current.id, None)
-            result = await pipeline.run(candidate, ctx)
+            result = await self._guard(candidate, ctx, admitted)
             outcome.evaluations.extend(result.evaluations)
             if result.denied:
                 outcome.denied_by = result.denied_by
@@ -286,7 +340,7 @@ class Relay:
         outcome.message = Message(current.body, message.direction, message.kind, message.phase, None, message.id, None)
         return outcome
 
-    async def _input_requests(self, outcome: Outcome, ctx: GuardContext) -> Outcome:
+    async def _input_requests(self, outcome: Outcome, ctx: GuardContext, admitted: Admitted | None) -> Outcome:
         """2026-07-28 embeds server requests in an `input_required` result: guard each as a server request."""
         body = outcome.message.body
         requests = body["result"].get("inputRequests")
@@ -299,7 +353,7 @@ class Relay:
             method = request["method"]
             synthetic = {"jsonrpc": "2.0", "id": key, "method": method, "params": request.get("params", {})}
             inner = Message(synthetic, Direction.TO_CLIENT, Kind.REQUEST, Phase.SERVER_REQUEST, method, key, None)
-            result = await self.runtime.pipeline.run(inner, ctx)
+            result = await self._guard(inner, ctx, admitted)
             outcome.evaluations.extend(result.evaluations)
             if result.denied:
                 outcome.denied_by = result.denied_by

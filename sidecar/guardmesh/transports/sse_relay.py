@@ -16,6 +16,7 @@ from guardmesh.protocol import errors
 from guardmesh.protocol.errors import error_object
 from guardmesh.protocol.sse import SseDecoder, SseEvent, SseTooLarge, format_event
 from guardmesh.runtime import Runtime
+from guardmesh.transports.admission import LARGE_MESSAGE, Budget, Grant, Overloaded, TooCostly
 from guardmesh.transports.h1 import Request, Stream, UpstreamBroken, UpstreamResponse
 from guardmesh.transports.relay import Exchange, Relay
 from guardmesh.transports.sessions import SessionsFull
@@ -26,6 +27,32 @@ log = logging.getLogger("guardmesh.http")
 
 UNANSWERED = "Upstream MCP server ended the stream without answering"
 _LATE = "Upstream MCP server did not answer in time"
+
+
+class _Room:
+    """Room in the reading budget for the large event a stream is receiving, taken once its unfinished
+    bytes pass LARGE_MESSAGE (the stream waits meanwhile: TCP holds the server back, not our memory)."""
+
+    def __init__(self, budget: Budget | None, key: str, amount: int) -> None:
+        self._budget, self._key, self._amount = budget, key, amount
+        self._grant: Grant | None = None
+
+    async def fit(self, buffered: int) -> None:
+        if self._grant is not None and buffered < LARGE_MESSAGE:
+            self.release()  # the large event it was taken for is through
+        elif self._grant is None and buffered >= LARGE_MESSAGE and self._budget is not None:
+            self._grant = await self._budget.take(self._key, self._amount)
+
+    def release(self) -> None:
+        if self._grant is not None:
+            self._grant.release()
+            self._grant = None
+
+
+class _Uninspectable(Exception):
+    def __init__(self, cause: Overloaded | TooCostly) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 class StreamSessions(Protocol):
@@ -72,9 +99,11 @@ class SseRelay:
         self, request: Request, upstream: UpstreamResponse, exchange: Exchange, out: Stream, decoder: SseDecoder
     ) -> None:
         chunks = upstream.chunks()
+        room = _Room(self.upstream.reading, exchange.ctx.client_id or "", self.runtime.limits.max_body_bytes)
         try:
             while True:
                 try:
+                    await room.fit(decoder.buffered)
                     chunk = await self._next(chunks, exchange)
                 except StopAsyncIteration:
                     break
@@ -84,10 +113,24 @@ class SseRelay:
                     if request.method == "GET":
                         continue  # a session's stream goes on; a late answer is then guarded as unmatched
                     return
-                for event in decoder.feed(chunk):
-                    data = await self._event(request, event, exchange, out)
-                    if data:
-                        await out.write(data)
+                except (Overloaded, TooCostly) as exc:
+                    raise _Uninspectable(exc) from None
+                try:
+                    for event in decoder.feed(chunk):
+                        data = await self._event(request, event, exchange, out)
+                        if data:
+                            await out.write(data)
+                except _Uninspectable as exc:
+                    # The event is dropped; the requests it may have answered cannot wait for it.
+                    await self._uninspectable(out, exchange, exc)
+                    if request.method == "GET":
+                        continue
+                    return
+        except _Uninspectable as exc:
+            # No room to read a large event: the stream ends, and what it owes gets errors.
+            decoder.reset()
+            await self._uninspectable(out, exchange, exc)
+            return
         except SessionsFull as exc:
             self.runtime.telemetry.rejected("sessions-full", str(exc))
             message = f"Too many sessions ({exc}); retry later"
@@ -107,9 +150,16 @@ class SseRelay:
                 out, exchange, errors.UPSTREAM_UNAVAILABLE, "Upstream MCP server broke off the stream"
             )
             return
+        finally:
+            room.release()
         # The server ended the stream: what it left unanswered on it will never be answered.
         if await self._fail_pending(out, exchange, errors.UPSTREAM_UNAVAILABLE, UNANSWERED):
             self.runtime.telemetry.rejected("upstream-unanswered")
+
+    async def _uninspectable(self, out: Stream, exchange: Exchange, exc: "_Uninspectable") -> None:
+        code = errors.TOO_LARGE if isinstance(exc.cause, TooCostly) else errors.OVERLOADED
+        self.runtime.telemetry.rejected("upstream-uninspectable", str(exc.cause))
+        await self._fail_pending(out, exchange, code, f"Upstream answer not inspected: {exc.cause}")
 
     async def _next(self, chunks: AsyncIterator[bytes], exchange: Exchange) -> bytes:
         """The next bytes of the stream; while it owes answers, the server may stay silent only so long."""
@@ -123,7 +173,10 @@ class SseRelay:
             return self.stream_sessions.endpoint(event, event.data, exchange, out)
         if not event.carries_message or event.data is None:
             return event.raw
-        inspected = await self.relay.from_server(event.data, exchange)
+        try:
+            inspected = await self.relay.from_server(event.data, exchange)
+        except (Overloaded, TooCostly) as exc:
+            raise _Uninspectable(exc) from None
         for error in inspected.to_server:
             task = asyncio.get_running_loop().create_task(self._refuse(request, exchange, error))
             self._background.add(task)

@@ -15,6 +15,7 @@ from guardmesh.protocol import errors
 from guardmesh.protocol.errors import error_bytes
 from guardmesh.runtime import Runtime
 from guardmesh.telemetry.setup import telemetry_from_env
+from guardmesh.transports.admission import Overloaded, TooCostly
 from guardmesh.transports.relay import Exchange, Relay
 from guardmesh.transports.sessions import Session
 
@@ -105,7 +106,12 @@ async def run_stdio(command: list[str], config: Path | None, audit_log: str | No
             while (line := await lines.next()) is not None:
                 if not line.strip():
                     continue
-                inspected = await relay.from_server(line, exchange)
+                try:
+                    inspected = await relay.from_server(line, exchange)
+                except (Overloaded, TooCostly) as exc:
+                    telemetry.rejected("upstream-uninspectable", str(exc))
+                    log.warning("dropped a server message that could not be inspected: %s", exc)
+                    continue
                 for error in inspected.to_server:
                     await _write(child_in, orjson.dumps(error))
                 if inspected.invalid is not None:

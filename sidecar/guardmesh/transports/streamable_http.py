@@ -3,6 +3,7 @@ or SSE, GET streams, DELETE. Paths are kept: a POST to the sidecar's `/mcp` reac
 """
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -13,9 +14,10 @@ from guardmesh.protocol.errors import error_object
 from guardmesh.protocol.methods import BATCH_REVISIONS, DEFAULT_HTTP_REVISION, STATELESS_REVISIONS
 from guardmesh.protocol.routing import routing_check
 from guardmesh.runtime import Runtime
+from guardmesh.transports.admission import Overloaded, TooCostly
 from guardmesh.transports.caller import Caller
 from guardmesh.transports.h1 import Request, Response, UpstreamResponse
-from guardmesh.transports.http import json_response, response_headers
+from guardmesh.transports.http import json_response, refusal, response_headers
 from guardmesh.transports.relay import Exchange, FromClient, Relay
 from guardmesh.transports.sessions import Session, SessionsFull, SessionTable
 from guardmesh.transports.sse_relay import UNANSWERED, SseRelay, unanswered
@@ -35,7 +37,11 @@ class StreamableHttp:
         self.streams = streams
         self.sessions = sessions
 
-    async def post(self, request: Request, body: bytes, caller: Caller) -> Answer:
+    async def post(
+        self, request: Request, body: bytes, caller: Caller, handed_over: Callable[[], None] = lambda: None
+    ) -> Answer:
+        """`handed_over` is called once the body has left for the server (or was refused): the room it
+        held in the reading budget is free then."""
         headers = request.headers
         version = headers.get("mcp-protocol-version")
         stateless = version in STATELESS_REVISIONS
@@ -48,7 +54,7 @@ class StreamableHttp:
             if not caller.owns(session.owner):
                 return foreign_session(self.runtime, caller)
         with session.in_use() if session is not None else contextlib.nullcontext():
-            return await self._post(request, body, caller, session, version, stateless)
+            return await self._post(request, body, caller, session, version, stateless, handed_over)
 
     async def _post(
         self,
@@ -58,6 +64,7 @@ class StreamableHttp:
         session: Session | None,
         version: str | None,
         stateless: bool,
+        handed_over: Callable[[], None],
     ) -> Answer:
         headers = request.headers
         session_id = session.id if session is not None else None
@@ -70,10 +77,13 @@ class StreamableHttp:
             check=routing_check(headers) if stateless else None,
         )
         if result.rejected:
-            return json_response(400, result.replies[0])
+            return refusal(result)
         if result.forward is None:
             return _replies_only(result)
-        upstream = await self.upstream.send(request, result.forward, caller)
+        try:
+            upstream = await self.upstream.send(request, result.forward, caller)
+        finally:
+            handed_over()
         try:
             return await self._answer(request, upstream, exchange, result.replies, caller)
         finally:
@@ -103,7 +113,7 @@ class StreamableHttp:
         if session is not None and not caller.owns(session.owner):
             return foreign_session(self.runtime, caller)
         upstream = await self.upstream.send(request, None, caller)
-        answer = await self.upstream.whole(upstream)
+        answer = await self.upstream.whole(upstream, caller.key)
         if request.method == "DELETE" and session_id is not None and upstream.status < 300:
             self.sessions.close(session_id)
         return answer
@@ -139,7 +149,7 @@ class StreamableHttp:
         if content_type.startswith("text/event-stream"):
             await self.streams.stream(request, upstream, exchange, replies, headers)
             return None
-        payload = await self.upstream.read(upstream)
+        payload = await self.upstream.read(upstream, caller.key)
         if (
             len(exchange.requests)
             and payload
@@ -157,7 +167,12 @@ class StreamableHttp:
             if replies:
                 return json_response(200, replies if len(replies) > 1 else replies[0])
             return Response(upstream.status, headers, payload)
-        inspected = await self.relay.from_server(payload, exchange)
+        try:
+            inspected = await self.relay.from_server(payload, exchange)
+        except TooCostly as exc:
+            raise UpstreamFailed(502, errors.TOO_LARGE, f"Upstream answer too large to inspect: {exc}") from None
+        except Overloaded as exc:
+            raise UpstreamFailed(503, errors.OVERLOADED, f"Sidecar overloaded: {exc}; retry later") from None
         if inspected.invalid is not None:
             raise UpstreamFailed(
                 502, errors.UPSTREAM_UNAVAILABLE, f"Upstream sent invalid JSON-RPC: {inspected.invalid}"

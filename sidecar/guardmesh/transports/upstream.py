@@ -8,6 +8,7 @@ import orjson
 
 from guardmesh.protocol import errors
 from guardmesh.runtime import Runtime
+from guardmesh.transports.admission import LARGE_MESSAGE, Budget, Overloaded, TooCostly
 from guardmesh.transports.auth_gate import upstream_headers
 from guardmesh.transports.caller import Caller
 from guardmesh.transports.h1 import Request, Response, TooLarge, UpstreamBroken, UpstreamPool, UpstreamResponse
@@ -25,9 +26,11 @@ class UpstreamFailed(Exception):
 
 
 class Upstream:
-    def __init__(self, runtime: Runtime, pool: UpstreamPool) -> None:
+    def __init__(self, runtime: Runtime, pool: UpstreamPool, reading: Budget | None = None) -> None:
         self.runtime = runtime
         self.pool = pool
+        self.reading = reading
+        """Room for large answers' bytes while they are read (transports/admission.py)."""
         self._background: set[asyncio.Task[None]] = set()
         """Requests of the sidecar's own on their way; kept so they are not collected mid-flight."""
 
@@ -69,27 +72,39 @@ class Upstream:
         except UpstreamBroken as exc:
             raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream MCP server unreachable: {exc}") from None
 
-    async def read(self, upstream: UpstreamResponse) -> bytes:
+    async def read(self, upstream: UpstreamResponse, key: str = "") -> bytes:
         """The whole body of an answer, bounded by `limits.maxBodyBytes` and, once its head has come, by
-        `limits.upstreamTimeoutSeconds`."""
+        `limits.upstreamTimeoutSeconds`; a large one (or one of unknown size) is read with room taken in
+        the reading budget for client `key`."""
         limits = self.runtime.limits
         limit = limits.max_body_bytes
+        declared = upstream.content_length
+        grant = None
         try:
+            if self.reading is not None and not upstream.complete and (declared is None or declared >= LARGE_MESSAGE):
+                grant = await self.reading.take(key, min(declared or limit, limit))
             if upstream.complete:
                 return await upstream.read(limit)
             async with asyncio.timeout(limits.upstream_timeout_seconds):
                 return await upstream.read(limit)
+        except Overloaded as exc:
+            raise UpstreamFailed(503, errors.OVERLOADED, f"Sidecar overloaded: {exc}; retry later") from None
+        except TooCostly as exc:
+            raise UpstreamFailed(502, errors.TOO_LARGE, f"Upstream answer too large: {exc}") from None
         except TimeoutError:
             raise UpstreamFailed(504, errors.UPSTREAM_TIMEOUT, "Upstream MCP server stalled in its answer") from None
         except TooLarge:
             raise UpstreamFailed(502, errors.TOO_LARGE, f"Upstream response exceeds {limit} bytes") from None
         except UpstreamBroken as exc:
             raise UpstreamFailed(502, errors.UPSTREAM_UNAVAILABLE, f"Upstream broke off: {exc}") from None
+        finally:
+            if grant is not None:
+                grant.release()
 
-    async def whole(self, upstream: UpstreamResponse) -> Response:
+    async def whole(self, upstream: UpstreamResponse, key: str = "") -> Response:
         """Relay an answer that needs no inspection, read whole (bounded)."""
         try:
-            payload = await self.read(upstream)
+            payload = await self.read(upstream, key)
         finally:
             upstream.close()
         return Response(upstream.status, response_headers(upstream.headers.items()), payload)

@@ -86,7 +86,11 @@ class UpstreamResponse:
         self._released = True
         self._chunks.clear()
         conn = self._conn
-        if self._complete and self._error is None and self.keep_alive:
+        if conn.unsent():
+            # The server answered before reading all of the request (an early 413, say): the rest would
+            # be read as the next request, and a graceful close would wait for a reader that never comes.
+            conn.abort()
+        elif self._complete and self._error is None and self.keep_alive:
             conn.pool._release(conn)
         else:
             conn.close()
@@ -315,6 +319,14 @@ class _UpstreamConnection(asyncio.Protocol):
     def close(self) -> None:
         if not self.closed:
             self.transport.close()
+
+    def abort(self) -> None:
+        if not self.closed:
+            self.transport.abort()
+
+    def unsent(self) -> bool:
+        """Bytes of the current request are still waiting to be written."""
+        return not self.closed and self.transport.get_write_buffer_size() > 0
 
     def pause(self) -> None:
         if not self._read_paused and not self.closed:

@@ -46,6 +46,7 @@ _ERRORS = {
     400: _plain(400, "malformed request\n"),
     413: _plain(413, "request body too large\n"),
     431: _plain(431, "request header fields too large\n"),
+    503: _plain(503, "too many connections\n"),
     500: _plain(500, "internal error\n"),
 }
 
@@ -60,6 +61,7 @@ class Server:
         self.max_header_bytes = max_header_bytes
         self.handler_cancellation = handler_cancellation
         self.keepalive_timeout = keepalive_timeout
+        self.max_connections: int | None = None
         self.loop = asyncio.get_running_loop()
         self.closing = False
         self.connections: set[_Connection] = set()
@@ -119,14 +121,17 @@ async def serve(
     max_header_bytes: int = 16384,
     handler_cancellation: bool = True,
     keepalive_timeout: float = 75.0,
+    max_connections: int | None = None,
 ) -> Server:
     """Listen on host:port and answer each request with `handler`.
 
     `max_header_bytes` bounds the request target and header names and values (431 past it);
     `handler_cancellation` cancels the handler's task when its client disconnects;
-    `keepalive_timeout` closes a connection idle that long between requests.
+    `keepalive_timeout` closes a connection idle that long between requests (or sending its head);
+    `max_connections` answers connections past that many open ones with 503 and closes them.
     """
     server = Server(handler, max_header_bytes, handler_cancellation, keepalive_timeout)
+    server.max_connections = max_connections
     await server._listen(host, port, backlog)
     return server
 
@@ -171,6 +176,12 @@ class _Connection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.remote = peer[0] if isinstance(peer, tuple) else ""
         self.idle_since = self.loop.time()
+        limit = self.server.max_connections
+        if limit is not None and len(self.server.connections) >= limit:
+            self._dropping_input = True
+            self.transport.write(encode_response(_ERRORS[503], closing=True))
+            self.transport.close()
+            return
         self.server.connections.add(self)
         self.done.add_done_callback(lambda _: self.server.connections.discard(self))
         if self.server.closing:
