@@ -9,11 +9,13 @@ and of `resources/read` for the first few resources, or `error` when the server 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +129,20 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@contextlib.contextmanager
+def _scratch(name: str) -> Iterator[str]:
+    """An empty directory with the same path on every run: some servers print their working or
+    home directory in a definition, and a random name would change the samples on every capture.
+    (corpora.sh holds a lock, so no two captures share it.)"""
+    path = Path(tempfile.gettempdir()) / f"gm-capture-{name}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(mode=0o700)
+    try:
+        yield str(path)
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def capture(server: Server, npm: Path, venvs: Path, log_dir: Path) -> dict[str, Any]:
     record: dict[str, Any] = {"server": server.name, "package": server.package, "error": None}
     try:
@@ -134,7 +150,7 @@ def capture(server: Server, npm: Path, venvs: Path, log_dir: Path) -> dict[str, 
     except (OSError, KeyError, ValueError) as exc:
         return record | {"error": f"not installed: {exc}"}
     record["package"] = f"{server.package}@{version}"
-    with tempfile.TemporaryDirectory(prefix=f"gm-{server.name}-") as tmp:
+    with _scratch(server.name) as tmp:
         if server.name == "mcp-server-git":  # it serves one existing repository
             subprocess.run(["git", "init", "-q", tmp], check=True)
         for name, content in server.files.items():

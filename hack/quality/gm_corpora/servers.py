@@ -187,7 +187,7 @@ def _entry_id(entry: dict[str, Any]) -> str:
 
 def _capture_samples(capture: dict[str, Any], corpus: str) -> list[Record]:
     server = str(capture["server"])
-    source = {"package": capture["package"], "server": server}
+    source = {"package": capture["package"], "server": server, "kind": "real-server"}
     out: list[Record] = []
     for key, method, result_key, location in _LISTS:
         for entry in capture.get(key) or []:
