@@ -4,10 +4,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import sys
 from pathlib import Path
 
 import kopf
+from kopf._core.engines.peering import Identity  # kopf does not re-export the type of its identity argument
 
 from guardmesh_operator import controller, crds, webhook_certs
 from guardmesh_operator.api import GUARD_PLURAL
@@ -19,6 +22,15 @@ from guardmesh_operator.webhooks import ServerThread, Webhooks
 log = logging.getLogger("guardmesh.operator")
 NATIVE_SIDECARS_SINCE = 29
 """Kubernetes minor version from which native sidecars (restartPolicy Always init containers) are on by default."""
+
+
+def identity() -> str:
+    """Who this operator is to kopf: the pod's name (POD_NAME, from the downward API) or host and pid.
+
+    kopf's own default calls getpass.getuser(), which raises KeyError in an image whose uid has no passwd entry
+    (the chart runs the operator as 65532): every in-cluster start crashed on it.
+    """
+    return os.environ.get("POD_NAME") or f"{socket.gethostname()}/{os.getpid()}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,6 +125,7 @@ async def _run(args: argparse.Namespace) -> None:
             clusterwide=not args.namespace,
             namespaces=args.namespace,
             standalone=True,
+            identity=Identity(identity()),
             liveness_endpoint=args.liveness or None,
             memo=kopf.Memo(ctx=ctx),
         )
