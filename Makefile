@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 VENV_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3.11)
 PYTEST_ARGS ?=
 
-.PHONY: help deps python peers corpora otelcol dex guards cluster-bins apt test lint typecheck imports unit e2e bench quality demo clean crds chart-values
+.PHONY: help deps python peers corpora otelcol dex guards cluster-bins images apt test lint typecheck imports unit e2e bench quality demo clean crds chart-values
 
 help:
 	@echo "make demo   - local control plane, operator, examples, attacks on two MCP servers and the guards at work"
@@ -46,14 +46,20 @@ dex:
 guards:
 	@bash hack/build-guards.sh >/dev/null
 
-# etcd, kube-apiserver, controller-manager, scheduler, KWOK and helm for hack/cluster (a cold build takes ~30 min).
-cluster-bins: python
-	@hack/cluster build >/dev/null
+# etcd, kube-apiserver, controller-manager, scheduler, KWOK and helm for hack/cluster (a cold build takes ~30 min),
+# and kubelet, kube-proxy, kube-router and pause for its real node (`hack/cluster up --pods`).
+cluster-bins: python apt
+	@hack/cluster build --pods >/dev/null
+
+# The container images of `hack/cluster up --pods` (operator, sidecar, the example servers, the collector), built with
+# buildah from a Debian base and cached by source hash: a cold build takes ~9 min, longer than a test may wait.
+images: cluster-bins peers otelcol
+	@hack/cluster images --examples --build-only >/dev/null
 
 apt:
 	@bash hack/install-apt.sh
 
-deps: python peers otelcol dex guards cluster-bins corpora
+deps: python apt peers otelcol dex guards cluster-bins images corpora
 
 lint: python
 	$(PY) -m ruff check sidecar operator tests hack examples

@@ -2,20 +2,22 @@
 
 1. Build or find what it needs (npm MCP peers, the OpenTelemetry Collector, the WASM pattern guard,
    the Kubernetes binaries); all cached in ~/.cache/guardmesh, so a second run skips it.
-2. Start a real local control plane (hack/cluster, in a private temporary dir).
-3. Install GuardMesh: the CRDs and webhook configurations, the operator as a process with its
-   webhooks on loopback.
-4. `kubectl apply` examples/: guards, policies, two opted-in MCP servers, a collector. The operator
-   makes them Ready and renders the namespace's bundle; the webhook injects the sidecar into the pods.
-5. The local plane runs no containers, so each pod's sidecar runs here as a process, with the
-   arguments the webhook injected, the ConfigMap the operator rendered and the pod's labels file.
-6. A real MCP client attacks both servers through their sidecars; the table shows what each guard
-   did; traces go to a real collector, whose spans are counted.
+2. Start a one-node cluster with real pods (`hack/cluster up --pods`: containerd, kubelet, kube-proxy,
+   kube-router) in a private temporary dir, and build and import the images (`hack/cluster images`).
+3. `helm install` the chart: the operator runs as a pod; the examples' collector runs as a pod too.
+4. `kubectl apply` examples/: guards, policies and the two opted-in MCP servers. The operator makes
+   them Ready; the webhook injects the sidecar; the pods come up 2/2.
+5. A real MCP client attacks both servers through their Services; the table shows what each guard
+   did (from the sidecars' audit lines); the collector pod's spans are counted.
 
-Exit status 1 if an expected block or redaction did not happen. Ctrl-C stops everything it started.
+Where the container runtime cannot start (no root, cgroups, missing packages), it says so and falls back
+to the process mode: a control plane with KWOK nodes, the operator and each pod's sidecar as processes
+here (GUARDMESH_DEMO_MODE=processes chooses it). Exit status 1 if an expected block or redaction did not
+happen. Ctrl-C stops everything it started.
 """
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -28,11 +30,11 @@ from types import FrameType
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "hack")]
 
-from gmdemo import attacks, examples, install, processes  # noqa: E402
+from gmdemo import attacks, examples, install, pods, processes  # noqa: E402
 from gmdemo.console import note, step, table  # noqa: E402
 
 from guardmesh.telemetry import names  # noqa: E402
-from tests.support.cluster import Cluster, running_cluster  # noqa: E402
+from tests.support.cluster import Cluster, ClusterError, PodsCluster, running_cluster  # noqa: E402
 
 NAMESPACE = "guardmesh-demo"
 
@@ -54,8 +56,16 @@ def prepare() -> tuple[Path, Path]:
     build("install-peers.sh", "MCP peers: server-everything and Node 22 from npm")
     collector = build("build-otelcol.sh", "OpenTelemetry Collector built from its Go modules")
     guards = build("build-guards.sh", "WebAssembly guards: the Rust pattern guard")
-    step("Kubernetes binaries (hack/cluster build: etcd, kube-apiserver, controllers, KWOK)")
+    step("Kubernetes binaries (hack/cluster build --pods: etcd, kube-apiserver, controllers, KWOK, kubelet, ...)")
     subprocess.run([str(REPO / "hack" / "cluster"), "build"], cwd=REPO, stdout=subprocess.DEVNULL, check=True)
+    node = subprocess.run([str(REPO / "hack" / "cluster"), "build", "--pods"], cwd=REPO, stdout=subprocess.DEVNULL)
+    if node.returncode != 0:
+        note("the node binaries did not build (see above); the demo will fall back to the process mode")
+    elif os.environ.get("GUARDMESH_DEMO_MODE", "pods") == "pods":
+        step("container images: operator, sidecar, the example servers, the collector (buildah; cached)")
+        argv = [str(REPO / "hack" / "cluster"), "images", "--examples", "--build-only"]
+        if subprocess.run(argv, cwd=REPO, stdout=subprocess.DEVNULL, check=False).returncode != 0:
+            note("the images did not build (see above); the demo will fall back to the process mode")
     return collector, guards / "pattern-guard.wasm"
 
 
@@ -134,6 +144,71 @@ def report(outcomes: list[attacks.Outcome]) -> list[attacks.Outcome]:
     return [o for o in outcomes if o.missing]
 
 
+def in_pods(
+    stack: ExitStack, cluster: PodsCluster, work: Path, pattern_guard: Path
+) -> tuple[list[attacks.Outcome], processes.Collector]:
+    """The demo on the real node: everything runs in pods; the client here reaches them through their Services."""
+    note(f"kube-apiserver {cluster.server}; node {cluster.state()['pods']['node']} (containerd + runc, kubelet)")
+    for name, ref in sorted(cluster.images.items()):
+        note(f"image {name}: {ref}")
+    cluster.kubectl("create", "namespace", NAMESPACE)
+    cluster.kubectl("label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted")
+    step("the OpenTelemetry Collector as a pod (examples/telemetry/collector.yaml, image built here)")
+    collector_ip = pods.apply_collector(cluster, NAMESPACE)
+    step(f"helm install guardmesh charts/guardmesh (operator as a pod; sidecars export to {collector_ip}:4317)")
+    pods.helm_install(cluster, collector_ip)
+    step("publishing the WASM pattern guard to an OCI registry on the node's link (TLS, cluster CA)")
+    wasm_url = stack.enter_context(pods.wasm_registry(cluster, work, pattern_guard))
+    note(wasm_url)
+    step(f"kubectl apply examples/ into namespace {NAMESPACE}")
+    for path in pods.apply_examples(cluster, NAMESPACE, wasm_url, pattern_guard):
+        note(path)
+    step("waiting for the operator: SecurityGuards and Policies Ready, pods injected and Ready 2/2")
+    examples.wait_ready(cluster, NAMESPACE, "securityguards", 9, timeout=120)
+    examples.wait_ready(cluster, NAMESPACE, "policies", 3, timeout=120)
+    for line in cluster.kubectl("get", "securityguards", "-n", NAMESPACE).splitlines():
+        note(line)
+    urls, audits = {}, {}
+    for app in examples.SERVERS:
+        pod = pods.ready_pod(cluster, NAMESPACE, app)
+        name = pod["metadata"]["name"]
+        urls[app] = pods.service_url(cluster, NAMESPACE, app)
+        pods.wait_serving(urls[app])
+        audits[app] = stack.enter_context(pods.audit_log(cluster, NAMESPACE, name, work / f"{app}-audit.jsonl"))
+        step(f"{app}: pod {name} Ready with its sidecar; Service {urls[app]}")
+    for line in cluster.kubectl("get", "pods,policies", "-n", NAMESPACE).splitlines():
+        note(line)
+    step("a real MCP client (Python SDK) attacks both servers through their Services")
+    outcomes: list[attacks.Outcome] = []
+    asyncio.run(attacks.attack_everything(urls["everything"], audits["everything"], outcomes))
+    asyncio.run(attacks.attack_evil_weather(urls["evil-weather"], audits["evil-weather"], outcomes))
+    spans = pods.collector_spans_file(cluster, NAMESPACE)
+    return outcomes, processes.Collector(f"{collector_ip}:4317", spans)
+
+
+def as_processes(
+    stack: ExitStack, work: Path, collector_bin: Path, pattern_guard: Path
+) -> tuple[list[attacks.Outcome], processes.Collector]:
+    """The demo on a KWOK plane: the operator, the servers, their sidecars and the collector as processes here."""
+    step("starting the local control plane (hack/cluster up, private dir)")
+    cluster = stack.enter_context(running_cluster(work / "plane"))
+    note(f"kube-apiserver {cluster.server}")
+    install_guardmesh(stack, cluster, work)
+    bundle = apply_examples(cluster, pattern_guard)
+    step("starting a real OpenTelemetry Collector with examples/telemetry/collector-config.yaml")
+    collector = processes.start_collector(stack, work, collector_bin)
+    with ExitStack() as servers:
+        sidecars = start_protected_servers(servers, cluster, work, bundle, collector)
+        for line in cluster.kubectl("get", "policies", "-n", NAMESPACE).splitlines():
+            note(line)
+        step("a real MCP client (Python SDK) attacks both servers through their sidecars")
+        outcomes: list[attacks.Outcome] = []
+        asyncio.run(attacks.attack_everything(sidecars["everything"].url, sidecars["everything"].audit, outcomes))
+        asyncio.run(attacks.attack_evil_weather(sidecars["evil-weather"].url, sidecars["evil-weather"].audit, outcomes))
+        step("stopping the sidecars (they flush their spans) and the servers")
+    return outcomes, collector
+
+
 def main() -> int:
     started = time.monotonic()
 
@@ -146,26 +221,19 @@ def main() -> int:
         with ExitStack() as stack:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="guardmesh-demo-")))
             note(f"working dir {work} (removed at the end)")
-            step("starting the local control plane (hack/cluster up, private dir)")
-            cluster = stack.enter_context(running_cluster(work / "plane"))
-            note(f"kube-apiserver {cluster.server}")
-            install_guardmesh(stack, cluster, work)
-            bundle = apply_examples(cluster, pattern_guard)
-            step("starting a real OpenTelemetry Collector with examples/telemetry/collector-config.yaml")
-            collector = processes.start_collector(stack, work, collector_bin)
-            with ExitStack() as servers:
-                sidecars = start_protected_servers(servers, cluster, work, bundle, collector)
-                for line in cluster.kubectl("get", "policies", "-n", NAMESPACE).splitlines():
-                    note(line)
-                step("a real MCP client (Python SDK) attacks both servers through their sidecars")
-                outcomes: list[attacks.Outcome] = []
-                asyncio.run(
-                    attacks.attack_everything(sidecars["everything"].url, sidecars["everything"].audit, outcomes)
-                )
-                asyncio.run(
-                    attacks.attack_evil_weather(sidecars["evil-weather"].url, sidecars["evil-weather"].audit, outcomes)
-                )
-                step("stopping the sidecars (they flush their spans) and the servers")
+            cluster: PodsCluster | None = None
+            if os.environ.get("GUARDMESH_DEMO_MODE", "pods") == "pods":
+                step("starting a one-node cluster with real pods (hack/cluster up --pods; hack/cluster images)")
+                try:
+                    cluster = pods.start(stack, work)
+                except ClusterError as exc:
+                    step("FALLING BACK to the process mode: the container runtime could not start here")
+                    for line in str(exc).splitlines()[-12:]:
+                        note(line)
+            if cluster is not None:
+                outcomes, collector = in_pods(stack, cluster, work, pattern_guard)
+            else:
+                outcomes, collector = as_processes(stack, work, collector_bin, pattern_guard)
             failed = report(outcomes)
             spans = wait_for_spans(collector)
             print(f"Traces: OTLP/gRPC to the collector at {collector.grpc}, written to {collector.spans_file.name};")

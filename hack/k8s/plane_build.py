@@ -35,6 +35,9 @@ KUBERNETES = _pinned("kubernetes", "k8s.io/kubernetes")
 ETCD = _pinned("etcd", "go.etcd.io/etcd/server/v3")
 KWOK = _pinned("kwok", "sigs.k8s.io/kwok")
 HELM = _pinned("helm", "helm.sh/helm/v4")
+KUBE_ROUTER = _pinned("kube-router", "github.com/cloudnativelabs/kube-router/v2")
+PAUSE_TAG = "3.10.2"
+"""Version stamped into the pause binary, built from the Kubernetes module's build/pause/linux/pause.c."""
 
 # Order matters for `down`: stop clients before the API server, and the API server before etcd.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
@@ -75,6 +78,8 @@ def _ldflags(module: str) -> str:
         for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
             flags += [f"-X={pkg}.gitVersion={KUBERNETES}", f"-X={pkg}.gitMajor=1"]
             flags += [f"-X={pkg}.gitMinor={KUBERNETES.split('.')[1]}", f"-X={pkg}.gitTreeState=clean"]
+    elif module == "kube-router":
+        flags += [f"-X=github.com/cloudnativelabs/kube-router/v2/pkg/version.Version={KUBE_ROUTER}"]
     elif module == "helm":
         flags += [f"-X=helm.sh/helm/v4/internal/version.version={HELM}"]
     return " ".join(flags)
@@ -93,6 +98,18 @@ BUILDS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+# The node of `hack/cluster up --pods`: kubelet and kube-proxy from the same wrapper module as the control plane,
+# kube-router (its NetworkPolicy firewall only), and the pause binary of every pod sandbox (a static C program).
+NODE_BUILDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "kubernetes": (
+        ("k8s.io/kubernetes/cmd/kubelet", "kubelet"),
+        ("k8s.io/kubernetes/cmd/kube-proxy", "kube-proxy"),
+    ),
+    "kube-router": (("github.com/cloudnativelabs/kube-router/v2/cmd/kube-router", "kube-router"),),
+}
+NODE_BINARIES = ("kubelet", "kube-proxy", "kube-router", "pause")
+
+
 def versions_key() -> str:
     """Cache key: the pinned versions plus a hash of the wrapper modules and build flags."""
     digest = hashlib.sha256()
@@ -103,8 +120,27 @@ def versions_key() -> str:
     return f"k8s-{KUBERNETES}-etcd-{ETCD}-kwok-{KWOK}-helm-{HELM}-{digest.hexdigest()[:10]}"
 
 
+def node_key() -> str:
+    """Cache key of the node binaries: their pinned versions, wrapper modules and build flags."""
+    digest = hashlib.sha256()
+    for module in sorted(NODE_BUILDS):
+        for name in ("go.mod", "go.sum"):
+            digest.update((MODULES / module / name).read_bytes())
+        digest.update(_ldflags(module).encode())
+    digest.update(PAUSE_TAG.encode())
+    return f"node-k8s-{KUBERNETES}-kube-router-{KUBE_ROUTER}-pause-{PAUSE_TAG}-{digest.hexdigest()[:10]}"
+
+
 def home() -> Path:
     return CACHE / "k8s" / versions_key()
+
+
+def node_bin_dir() -> Path:
+    return CACHE / "k8s" / node_key() / "bin"
+
+
+def node_built() -> bool:
+    return all((node_bin_dir() / name).is_file() for name in NODE_BINARIES)
 
 
 def bin_dir() -> Path:
@@ -127,9 +163,9 @@ def _go() -> str:
     return go
 
 
-def _go_build(go: str, module: str, out: Path) -> None:
+def _go_build(go: str, module: str, out: Path, builds: dict[str, tuple[tuple[str, str], ...]] = BUILDS) -> None:
     """Build a wrapper module's missing binaries in one `go build` (packages share one compile)."""
-    todo = [(pkg, name) for pkg, name in BUILDS[module] if not (out / name).is_file()]
+    todo = [(pkg, name) for pkg, name in builds[module] if not (out / name).is_file()]
     if not todo:
         return
     start = time.monotonic()
@@ -147,19 +183,24 @@ def _go_build(go: str, module: str, out: Path) -> None:
     log(f"built {', '.join(name for _, name in todo)} in {time.monotonic() - start:.0f}s")
 
 
-def _write_stages(go: str) -> None:
-    """Concatenate KWOK's default stages from its module source (fetched again if the module cache was cleaned)."""
+def _module_source(go: str, wrapper: str, module: str) -> Path:
+    """A module's source dir in the Go module cache (fetched again if the cache was cleaned)."""
     proc = subprocess.run(
-        [go, "mod", "download", "-json", f"sigs.k8s.io/kwok@{KWOK}"],
-        cwd=MODULES / "kwok",
+        [go, "mod", "download", "-json", module],
+        cwd=MODULES / wrapper,
         capture_output=True,
         text=True,
         check=False,
     )
     try:
-        src = Path(json.loads(proc.stdout)["Dir"])
+        return Path(json.loads(proc.stdout)["Dir"])
     except (ValueError, KeyError) as err:
-        raise PlaneError(f"cannot fetch sigs.k8s.io/kwok@{KWOK}: {proc.stderr.strip() or err}") from err
+        raise PlaneError(f"cannot fetch {module}: {proc.stderr.strip() or err}") from err
+
+
+def _write_stages(go: str) -> None:
+    """Concatenate KWOK's default stages from its module source."""
+    src = _module_source(go, "kwok", f"sigs.k8s.io/kwok@{KWOK}")
     docs = [(src / rel).read_text().strip() for rel in KWOK_STAGES]
     tmp = stages_file().with_suffix(".tmp")
     tmp.write_text("\n---\n".join(docs) + "\n")
@@ -188,3 +229,40 @@ def build() -> Path:
                 fh.write(f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} {took:.0f}s\n")
         _write_stages(go)
     return bin_dir()
+
+
+def _build_pause(go: str, out: Path) -> None:
+    """The sandbox's pause process from the Kubernetes module's own C source, linked statically (no image pull)."""
+    source = _module_source(go, "kubernetes", f"k8s.io/kubernetes@{KUBERNETES}") / "build/pause/linux/pause.c"
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        raise PlaneError("a C compiler (cc) is needed for the pause binary: apt-get install gcc libc6-dev")
+    tmp = out / "pause.tmp"
+    cmd = [cc, "-Os", "-Wall", "-Werror", "-static", f"-DVERSION=v{PAUSE_TAG}-guardmesh", "-o", str(tmp), str(source)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise PlaneError(f"compiling pause.c failed: {proc.stderr.strip()[-2000:]}")
+    tmp.replace(out / "pause")
+
+
+def build_node() -> Path:
+    """kubelet, kube-proxy, kube-router and pause, once per node key; a warm cache returns at once."""
+    if node_built():
+        return node_bin_dir()
+    with locked(CACHE / ".locks" / "k8s-node-build.lock"):
+        if node_built():
+            return node_bin_dir()
+        go = _go()
+        out = node_bin_dir()
+        out.mkdir(parents=True, exist_ok=True)
+        start = time.monotonic()
+        log(f"building the node binaries into {out} (cold: ~10 min on 2 cores after the control plane)")
+        for module in NODE_BUILDS:
+            _go_build(go, module, out, NODE_BUILDS)
+        if not (out / "pause").is_file():
+            _build_pause(go, out)
+        took = time.monotonic() - start
+        log(f"node build done in {took:.0f}s")
+        with (out.parent / "build-times.txt").open("a") as fh:
+            fh.write(f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} {took:.0f}s\n")
+    return node_bin_dir()

@@ -143,8 +143,27 @@ CLIENTS = {
 }
 
 
-def make_pki(pki: Path, server: str) -> None:
-    """CA, API server serving cert, service-account keys and one client kubeconfig per identity."""
+# The extra identities of a node (`hack/cluster up --pods`): the kubelet is a Node-authorized node, kube-proxy the
+# identity the bootstrap RBAC binds to system:node-proxier, kube-router (NetworkPolicy watches only) and the API
+# server's client for the kubelet (logs, exec, port-forward) are in system:masters.
+NODE_CLIENTS = {
+    "kubelet": ("system:node:{node}", "system:nodes"),
+    "kube-proxy": ("system:kube-proxy", None),
+    "kube-router": ("guardmesh-kube-router", "system:masters"),
+    "apiserver-kubelet-client": ("guardmesh-apiserver-kubelet-client", "system:masters"),
+}
+
+
+def make_pki(
+    pki: Path,
+    server: str,
+    service_cidr: str = SERVICE_CIDR,
+    server_ips: Sequence[str] = ("127.0.0.1",),
+    node: tuple[str, str] | None = None,
+) -> None:
+    """CA, API server serving cert, service-account keys and one client kubeconfig per identity.
+
+    With node=(name, ip): also the node's client identities and the kubelet's serving certificate."""
     pki.mkdir(parents=True, exist_ok=True)
     ca = Issuer.create()
     ca_pem = _pem_cert(ca.cert)
@@ -152,15 +171,22 @@ def make_pki(pki: Path, server: str) -> None:
     _write(pki / "ca.key", _pem_key(ca.key))
     names = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"]
     names.append("kubernetes.default.svc.cluster.local")
-    service_ip = str(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))
-    key, cert = ca.issue("kube-apiserver", server_names=names, server_ips=["127.0.0.1", service_ip])
+    service_ip = str(next(ipaddress.ip_network(service_cidr).hosts()))
+    key, cert = ca.issue("kube-apiserver", server_names=names, server_ips=[*server_ips, service_ip])
     _write(pki / "apiserver.crt", _pem_cert(cert), 0o644)
     _write(pki / "apiserver.key", _pem_key(key))
     sa = _key()
     _write(pki / "sa.key", _pem_key(sa))
     sa_pub = sa.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     _write(pki / "sa.pub", sa_pub, 0o644)
-    for ident, (cn, org) in CLIENTS.items():
+    clients = dict(CLIENTS)
+    if node is not None:
+        name, ip = node
+        clients |= {ident: (cn.format(node=name), org) for ident, (cn, org) in NODE_CLIENTS.items()}
+        key, cert = ca.issue(f"system:node:{name}", server_names=[name], server_ips=[ip])
+        _write(pki / "kubelet-serving.crt", _pem_cert(cert), 0o644)
+        _write(pki / "kubelet-serving.key", _pem_key(key))
+    for ident, (cn, org) in clients.items():
         key, cert = ca.issue(cn, org=org)
         (pki / f"{ident}.key").write_bytes(_pem_key(key))
         (pki / f"{ident}.crt").write_bytes(_pem_cert(cert))

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import socket
 import sys
 from pathlib import Path
@@ -31,6 +32,19 @@ def identity() -> str:
     (the chart runs the operator as 65532): every in-cluster start crashed on it.
     """
     return os.environ.get("POD_NAME") or f"{socket.gethostname()}/{os.getpid()}"
+
+
+RESERVED_ENV = frozenset({"POD_NAME", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "GUARDMESH_WASM_CACHE"})
+"""Variables the injector sets itself for each pod."""
+
+
+def _env_var(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE with a valid variable name, got {text!r}")
+    if name in RESERVED_ENV:
+        raise argparse.ArgumentTypeError(f"{name} is set by the injector for each pod")
+    return name, value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--observe-ca", type=Path, help="CA bundle sidecars verify --observe-url with (default: the webhook CA)"
     )
+    run.add_argument(
+        "--sidecar-env",
+        action="append",
+        default=[],
+        type=_env_var,
+        metavar="NAME=VALUE",
+        help="an environment variable of every injected sidecar, e.g. OTEL_EXPORTER_OTLP_ENDPOINT=... (repeatable)",
+    )
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     certs = sub.add_parser("certs", help="write a throwaway CA and webhook serving certificate (development)")
     certs.add_argument("--dir", type=Path, required=True)
@@ -87,6 +109,7 @@ async def _run(args: argparse.Namespace) -> None:
         memory_limit=args.sidecar_memory_limit,
         follow_configmap=args.sidecar_follow_configmap,
         observer_token=bool(args.observe_url),
+        env=tuple(args.sidecar_env),
     )
     ctx = controller.Context(kube, injector, observe_url=args.observe_url)
     if args.observe_url and args.no_webhooks:

@@ -67,6 +67,8 @@ class InjectorSettings:
     """Give the sidecar a pod-bound token (audience `guardmesh.dev/observer`) to report the tool definitions
     it sees to the operator, for ToolBaselines."""
     system_namespaces: frozenset[str] = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+    env: tuple[tuple[str, str], ...] = ()
+    """Extra environment of every sidecar (the chart's sidecar.env), e.g. where the OpenTelemetry exporter sends."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,10 @@ def workload(pod: Pod) -> str:
 
 
 def _settings_hash(settings: InjectorSettings, options: PodOptions) -> str:
-    text = json.dumps([asdict(settings) | {"system_namespaces": sorted(settings.system_namespaces)}, asdict(options)])
+    fields = asdict(settings) | {"system_namespaces": sorted(settings.system_namespaces)}
+    if not settings.env:
+        del fields["env"]  # pods injected before sidecar.env existed keep their hash
+    text = json.dumps([fields, asdict(options)])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -292,6 +297,7 @@ def _container(
             {"name": "OTEL_SERVICE_NAME", "value": work},
             {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": f"k8s.namespace.name={namespace},k8s.pod.name=$(POD_NAME)"},
             {"name": "GUARDMESH_WASM_CACHE", "value": f"{CACHE_DIR}/wasm"},
+            *({"name": name, "value": value} for name, value in settings.env),
         ],
         "ports": [
             {"name": record.port_name, "containerPort": record.listen_port, "protocol": "TCP"},

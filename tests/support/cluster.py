@@ -33,7 +33,16 @@ import pytest
 
 from tests.support.peers import REPO_ROOT
 
-__all__ = ["HACK_CLUSTER", "Cluster", "ClusterError", "cluster_fixture", "running_cluster", "wait_until"]
+__all__ = [
+    "HACK_CLUSTER",
+    "Cluster",
+    "ClusterError",
+    "PodsCluster",
+    "cluster_fixture",
+    "running_cluster",
+    "running_pods_cluster",
+    "wait_until",
+]
 
 HACK_CLUSTER = REPO_ROOT / "hack" / "cluster"
 KUBECTL = REPO_ROOT / ".venv" / "bin" / "kubectl"
@@ -134,3 +143,49 @@ def cluster_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluste
     """Body of the session fixture ``cluster``; pytest keeps the dir (and the component logs) after the run."""
     with running_cluster(tmp_path_factory.mktemp("cluster")) as cluster:
         yield cluster
+
+
+@dataclass(frozen=True)
+class PodsCluster(Cluster):
+    """A plane with a real node (`hack/cluster up --pods`) and the images built here, imported into its containerd."""
+
+    state_dir: Path
+    images: dict[str, str]
+    """`hack/cluster images --examples`: operator, sidecar, mcp-python, evil-weather, server-everything, otelcol."""
+
+    def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = json.loads((self.state_dir / "state.json").read_text())
+        return state
+
+    def ctr(self, *args: str) -> str:
+        """`ctr` against the node's containerd, in the CRI's namespace."""
+        sock = self.state()["pods"]["containerd"]
+        proc = subprocess.run(
+            ["ctr", f"--address={sock}", "--namespace=k8s.io", *args], capture_output=True, text=True, check=False
+        )
+        if proc.returncode != 0:
+            raise ClusterError(f"ctr {' '.join(args)} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+
+def _images(state_dir: Path) -> dict[str, str]:
+    out = _hack("images", "--examples", "--dir", str(state_dir))
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+@contextlib.contextmanager
+def running_pods_cluster(state_dir: Path) -> Iterator[PodsCluster]:
+    """A plane with a real node, its images imported; GUARDMESH_PODS_DIR reuses a running `up --pods` dir."""
+    given = os.environ.get("GUARDMESH_PODS_DIR")
+    if given:
+        state_dir = Path(given)
+    else:
+        _hack("build", "--check", "--pods")
+    with contextlib.ExitStack() as stack:
+        if not given:
+            kubeconfig = Path(_hack("up", "--pods", "--dir", str(state_dir), "--owner-pid", str(os.getpid())))
+            stack.callback(_hack, "down", "--dir", str(state_dir))
+        else:
+            kubeconfig = state_dir / "kubeconfig"
+        state = json.loads((state_dir / "state.json").read_text())
+        yield PodsCluster(kubeconfig, state["server"], Path(state["bin"]), state_dir, _images(state_dir))
