@@ -436,6 +436,7 @@ def _start_pods(d: Path, bins: Path, nodes: int) -> dict[str, Any]:
         env["NO_PROXY"] = env["no_proxy"] = (
             f"127.0.0.1,localhost,{net.host_ip},{net.node_ip},{net.pod_cidr},{net.service_cidr}"
         )
+        plane_node.record_sysctls()
         pids = {name: start(d, name, argv[name], env) for name in ("etcd", "kube-apiserver", "containerd")}
         wait = Waiter(d, pids, argv, UP_TIMEOUT)
         api = Api(server, d / "pki")
@@ -444,7 +445,6 @@ def _start_pods(d: Path, bins: Path, nodes: int) -> dict[str, Any]:
         plane_images.import_into(sock, plane_images.pause_image())
         wait.until("the API server to be ready", lambda: api.call("GET", "/readyz")[0] == 200)
         log(f"API server ready ({wait.elapsed():.1f}s)")
-        plane_node.record_sysctls()
         plane_node.make_cgroups(net)
         for name in ("kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"):
             pids[name] = start(d, name, argv[name], env)

@@ -51,6 +51,10 @@ KUBELET_SYSCTLS = (
     "kernel/keys/root_maxkeys",
     "kernel/keys/root_maxbytes",
 )
+# Each kubelet, kube-proxy, containerd and controller manager holds several inotify instances, and every plane on
+# this machine runs as root: the default 128 per user ran out with three nodes and a few test planes ("too many
+# open files" from kube-proxy). A node raises it to this while it runs (as kind's documentation advises too).
+INOTIFY_INSTANCES = ("fs/inotify/max_user_instances", 1024)
 SYSCTL_RECORD = CACHE / "pods" / "sysctls-before.json"
 
 
@@ -341,13 +345,17 @@ def commands(d: Path, net: Net, bins: Path, files: dict[str, Path]) -> dict[str,
 
 
 def record_sysctls() -> None:
-    """Remember the machine's values before the first node of the machine starts."""
+    """Remember the machine's values before the first node of the machine starts; raise the inotify limit."""
     with locked(CACHE / ".locks" / "pods-sysctls.lock"):
         if SYSCTL_RECORD.exists():
             return
-        values = {key: (Path("/proc/sys") / key).read_text().strip() for key in KUBELET_SYSCTLS}
+        keys = (*KUBELET_SYSCTLS, INOTIFY_INSTANCES[0])
+        values = {key: (Path("/proc/sys") / key).read_text().strip() for key in keys}
         SYSCTL_RECORD.parent.mkdir(parents=True, exist_ok=True)
         SYSCTL_RECORD.write_text(json.dumps(values, indent=2) + "\n")
+        key, wanted = INOTIFY_INSTANCES
+        if int(values[key]) < wanted:
+            (Path("/proc/sys") / key).write_text(f"{wanted}\n")
 
 
 def restore_sysctls() -> None:
@@ -360,7 +368,7 @@ def restore_sysctls() -> None:
             with contextlib.suppress(OSError):
                 (Path("/proc/sys") / key).write_text(value + "\n")
         SYSCTL_RECORD.unlink()
-        log("restored the kernel settings the kubelet had changed: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+        log("restored the kernel settings the node had changed: " + ", ".join(f"{k}={v}" for k, v in values.items()))
 
 
 # --- tearing down ----------------------------------------------------------------------------------
