@@ -235,7 +235,9 @@ def dockerfile_image(name: str) -> tuple[str, Path]:
     _buildah(
         "bud",
         "--quiet",
-        "--layers",
+        # No --layers: buildah 1.28 reused a cached `COPY operator/ operator/` layer after those files had changed
+        # (an image without the operator's new flags); the host's uv cache below keeps a rebuild at about a minute.
+        "--layers=false",
         "--isolation=chroot",
         "--network=host",
         # The host's uv cache: wheels already downloaded for the venv are not fetched again.
