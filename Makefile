@@ -12,13 +12,14 @@ export UV_PYTHON_DOWNLOADS := never
 VENV_PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3.11)
 PYTEST_ARGS ?=
 
-.PHONY: help deps python peers corpora otelcol dex guards cluster-bins images apt test lint typecheck imports unit e2e bench quality demo clean crds chart-values
+.PHONY: fuzz help deps python peers corpora otelcol dex guards cluster-bins images apt test lint typecheck imports unit e2e bench quality demo clean crds chart-values
 
 help:
 	@echo "make demo   - local control plane, operator, examples, attacks on two MCP servers and the guards at work"
 	@echo "make test   - lint, type check, import layers, unit and end-to-end tests"
 	@echo "make quality - each guard against the labelled corpora (docs/quality-results.md)"
 	@echo "make bench  - latency, CPU and memory of the sidecar against a direct baseline"
+	@echo "make fuzz   - 10^6 inputs through the parser, relay and engine (atheris); new finds kept in tests/fuzz/corpus"
 
 $(UV):
 	@echo "installing uv $(UV_VERSION) into $(GUARDMESH_CACHE)/tools"
@@ -89,6 +90,10 @@ bench: deps apt
 	taskset -c 1 $(PY) hack/bench/wasm_python_guest.py | tee docs/bench/wasm-python-guest.txt
 	$(PY) hack/bench/webhook.py --out docs/bench/operator
 	$(PY) hack/bench/auth.py --out docs/bench/auth.json
+
+# Coverage-guided fuzzing of the parser, classifier, relay and engine (tests/fuzz); `make test` replays the kept corpus.
+fuzz: python
+	nice -n 10 $(PY) -m tests.fuzz.campaign --runs $(or $(FUZZ_RUNS),1000000) --keep
 
 demo: python  # the demo builds or finds the rest itself, with progress lines
 	$(PY) hack/demo.py
