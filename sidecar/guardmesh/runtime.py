@@ -69,6 +69,9 @@ class Runtime:
         self.config_hash = self._digest(text)
         self._in_force: tuple[bytes | None, str] = (text, str(config_path))
         """The config text in force and where it came from, to pick this pod's entries again on a relabel."""
+        self.config_from_api = False
+        """Whether the config in force came through the Kubernetes API (readiness reports it, not the watch's health:
+        the watch thread hands a new config to the event loop, so the two can differ for a moment)."""
         telemetry.metrics.config_info.labels(self.config_hash).set(1)
 
     def _build(self, bundle: Bundle) -> Pipeline:
@@ -147,9 +150,9 @@ class Runtime:
         except ConfigError as exc:
             self.config_error = str(exc)
             return False
-        return self.apply(*self._in_force)
+        return self.apply(*self._in_force, from_api=self.config_from_api)
 
-    def apply(self, text: bytes | None, source: str) -> bool:
+    def apply(self, text: bytes | None, source: str, *, from_api: bool = False) -> bool:
         """Put a new config in force (from the file, or from the API); on any error keep the old pipeline,
         log, count and report it in readiness. True when the pipeline changed."""
         metrics = self.telemetry.metrics
@@ -159,6 +162,7 @@ class Runtime:
             digest = self._digest(text)
             if digest == self.config_hash:
                 self.config_error = None
+                self._in_force, self.config_from_api = (text, source), from_api
                 return False
             bundle = parse_config(text, source, self._labels)
             pipeline = self._build(bundle)
@@ -172,6 +176,7 @@ class Runtime:
         self.bundle, self.pipeline, self.config_hash, self.config_error = bundle, pipeline, digest, None
         self.authenticator = authenticator
         self._in_force = (text, source)
+        self.config_from_api = from_api
         metrics.config_info.labels(digest).set(1)
         metrics.reloads.labels("ok").inc()
         log.info("config reloaded: %d guards, hash %s", len(bundle.guards), digest)

@@ -59,6 +59,6 @@ class Admin:
 
 def _source(runtime: Runtime) -> str:
     """Where the config in force comes from: the Kubernetes API, the mounted file, or the built-in default."""
-    if runtime.api_source is not None and runtime.api_source.healthy():
+    if runtime.config_from_api:
         return "api"
     return "file" if runtime.config_path is not None else "built-in"

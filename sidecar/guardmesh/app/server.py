@@ -8,6 +8,7 @@ import socket
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -109,7 +110,7 @@ async def following(runtime: Runtime, settings: Settings) -> AsyncIterator[None]
     watch = ConfigMapWatch(
         ref,
         settings.api or ApiAccess.in_cluster(),
-        lambda text: loop.call_soon_threadsafe(runtime.apply, text, source),
+        lambda text: loop.call_soon_threadsafe(partial(runtime.apply, text, source, from_api=True)),
         lambda problem: loop.call_soon_threadsafe(report, problem),
     )
     runtime.api_source = watch
