@@ -53,6 +53,8 @@ class RugPullSettings(Spec):
 
 MinSeverity = Literal["low", "medium", "high", "critical"]
 """Severity of a detection rule, lowest first."""
+Sensitivity = Literal["low", "medium", "high"]
+"""A content guard's operating point: `high` catches more and flags more benign text."""
 PiiKind = Literal["email", "phone", "card", "iban", "bank-account", "ssn", "national-id", "date-of-birth", "ip"]
 """A kind of personal data the engine recognises (`ip` covers IPv4 and IPv6 addresses)."""
 PiiAction = Literal["allow", "audit", "redact", "deny"]
@@ -69,7 +71,19 @@ class ToolPoisoningSettings(Spec):
     min_severity: MinSeverity = "medium"
     """Findings of rules below this severity are ignored."""
     ignore_rules: tuple[str, ...] = ()
-    """Rule ids never acted upon, e.g. `tp.tag.bracketed` (hidden-character signals are `tp.hidden.*`)."""
+    """Rule ids never acted upon, e.g. `tp.tag.bracketed` (hidden-character signals are `tp.hidden.*`);
+    contextual checks are `ctx.*` ids and can be ignored the same way."""
+    sensitivity: Sensitivity = "medium"
+    """How much evidence flags a definition: the contextual layer's and the learned tier's operating
+    points, documented with their measured recall and false-positive rate in docs/quality-results.md."""
+    contextual: bool = True
+    """Judge each listing as a whole and against the pod's other servers (`trustedServers` and tools
+    seen from other servers): foreign tools steered, orders to the model, self-promotion, imitations,
+    parameters asking for secrets or the conversation, concealment."""
+    learned: bool = False
+    """Score definitions with the learned tier (a static embedding distilled from a packaged sentence
+    transformer and a trained head; needs the `learned` extra and the model of hack/detect/model.sh).
+    Each definition is scored once per content hash."""
 
 
 class PromptInjectionSettings(Spec):
@@ -82,6 +96,11 @@ class PromptInjectionSettings(Spec):
     """Findings of rules below this severity are ignored."""
     ignore_rules: tuple[str, ...] = ()
     """Rule ids never acted upon, e.g. `pi.jailbreak.hypothetical`."""
+    sensitivity: Sensitivity = "medium"
+    """The learned tier's operating point (low, medium, high), documented with its measured recall and
+    false-positive rate in docs/quality-results.md; a low-severity rule finding lowers the bar one step."""
+    learned: bool = False
+    """Score results with the learned tier after the rules (see tool-poisoning's `learned`)."""
 
 
 class SecretsSettings(Spec):

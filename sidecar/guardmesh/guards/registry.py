@@ -16,6 +16,7 @@ from guardmesh.config.native import (
     ToolPoisoningSettings,
     TrustedTools,
 )
+from guardmesh.engine.learned import Provider
 from guardmesh.guards.api import Guard
 from guardmesh.guards.native.pii import PiiGuard
 from guardmesh.guards.native.prompt_injection import PromptInjectionGuard
@@ -24,7 +25,7 @@ from guardmesh.guards.native.rug_pull import PinStore, RugPullGuard
 from guardmesh.guards.native.secrets import SecretsGuard
 from guardmesh.guards.native.server_spoofing import ServerSpoofingGuard
 from guardmesh.guards.native.tool_access import SchemaStore, ToolAccessGuard
-from guardmesh.guards.native.tool_poisoning import FlaggedStore, ToolPoisoningGuard
+from guardmesh.guards.native.tool_poisoning import FlaggedStore, ToolCatalog, ToolPoisoningGuard
 
 
 class GuardBuildError(ValueError):
@@ -48,6 +49,10 @@ class GuardResources:
     """The bundle's trusted servers, set by each pipeline build; server-spoofing adds them to its own."""
     baselines: Mapping[str, Baseline] = field(default_factory=dict)
     """The bundle's ToolBaselines by server id, set by each pipeline build; rug-pull enforces them."""
+    catalog: ToolCatalog = field(default_factory=ToolCatalog)
+    """The tools each server listed last, for tool-poisoning's contextual layer."""
+    learned: Provider = field(default_factory=Provider)
+    """The learned tier's model (loaded only when a guard enables it) and its definition-score cache."""
 
 
 def _wasm_guard(spec: SecurityGuardSpec) -> Guard:
@@ -71,9 +76,10 @@ def build_guard(spec: SecurityGuardSpec, resources: GuardResources) -> Guard:
     if isinstance(settings, RugPullSettings):
         return RugPullGuard(settings, resources.pins, resources.baselines)
     if isinstance(settings, ToolPoisoningSettings):
-        return ToolPoisoningGuard(settings, resources.poisoned)
+        trusted = {tool: s.name for s in resources.trusted_servers for tool in s.tools}
+        return ToolPoisoningGuard(settings, resources.poisoned, resources.catalog, trusted, resources.learned)
     if isinstance(settings, PromptInjectionSettings):
-        return PromptInjectionGuard(settings)
+        return PromptInjectionGuard(settings, resources.learned)
     if isinstance(settings, SecretsSettings):
         return SecretsGuard(settings)
     if isinstance(settings, PiiSettings):

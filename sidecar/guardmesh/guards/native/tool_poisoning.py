@@ -1,13 +1,16 @@
 """tool-poisoning: hidden instructions in tool, prompt and resource definitions; filtered or denied."""
 
 import threading
+from collections.abc import Mapping
 from typing import Any, Final
 
 from guardmesh.config.models import Phase
 from guardmesh.config.native import ToolPoisoningSettings
 from guardmesh.engine import Encoding, Hidden, Scope, Segment
+from guardmesh.engine.learned import Provider, definition_units
 from guardmesh.guards.api import ALLOW, GuardContext, Verdict, deny, modify
 from guardmesh.guards.native.content import at_least, describe, load_engine, message_text, scan
+from guardmesh.guards.native.context import WELL_KNOWN_TOOLS, check_definition
 from guardmesh.protocol.jsonrpc import Kind, Message
 
 _LISTS: Final = {
@@ -55,16 +58,48 @@ class FlaggedStore:
         return (server, kind, name) in self._flagged
 
 
+class ToolCatalog:
+    """The tool names each server listed last, so a listing can be judged against the pod's other servers."""
+
+    def __init__(self) -> None:
+        self._tools: dict[str, frozenset[str]] = {}
+        self._lock = threading.Lock()
+
+    def update(self, server: str, names: frozenset[str]) -> None:
+        with self._lock:
+            self._tools[server] = names
+
+    def others(self, server: str) -> dict[str, str]:
+        """Tool name -> server, for every server but `server`."""
+        with self._lock:
+            return {name: other for other, names in self._tools.items() if other != server for name in names}
+
+
 class ToolPoisoningGuard:
     kind = "tool-poisoning"
     # Listings are judged on the way out; calls of what they flagged on the way in.
     interests = {Phase.RESPONSE: frozenset(_LISTS), Phase.REQUEST: frozenset(_CALLS)}
 
-    def __init__(self, settings: ToolPoisoningSettings, store: FlaggedStore) -> None:
+    def __init__(
+        self,
+        settings: ToolPoisoningSettings,
+        store: FlaggedStore,
+        catalog: ToolCatalog | None = None,
+        trusted: Mapping[str, str] | None = None,
+        learned: Provider | None = None,
+    ) -> None:
         self._filter = settings.action == "filter"
         self._min = settings.min_severity
         self._ignore = frozenset(settings.ignore_rules)
         self._store = store
+        self._sensitivity = settings.sensitivity
+        self._contextual = settings.contextual
+        self._catalog = catalog or ToolCatalog()
+        self._trusted = dict(trusted or {})
+        """Tool name -> trusted server (the bundle's `trustedServers`)."""
+        self._learned = learned if settings.learned else None
+        if self._learned is not None:
+            self._learned.model()  # at config load, not on the first listing
         load_engine()
 
     def check(self, message: Message, ctx: GuardContext) -> Verdict:
@@ -82,6 +117,8 @@ class ToolPoisoningGuard:
         if not isinstance(items, list):
             return ALLOW
         reasons = self._reasons(message)
+        if key in ("tools", "prompts") and (self._contextual or self._learned is not None):
+            reasons += self._judged(message, ctx, key, items, {p[2] for p, _ in reasons if len(p) > 2})
         if not reasons:
             self._remember(ctx, key, items, set())
             return ALLOW
@@ -109,6 +146,39 @@ class ToolPoisoningGuard:
         if text.hidden:  # smuggling hides text in invisible characters, so it is counted here too
             for segment in text.in_scope(Scope.TOOL_DEFINITION):
                 out.extend((segment.path, f"{rule} at {segment.location}") for rule in self._signals(segment))
+        return out
+
+    def _judged(
+        self, message: Message, ctx: GuardContext, key: str, items: list[Any], flagged: set[str | int]
+    ) -> list[tuple[tuple[str | int, ...], str]]:
+        """The contextual layer's and the learned tier's reasons, for items the rules did not flag."""
+        out: list[tuple[tuple[str | int, ...], str]] = []
+        own = frozenset(str(item.get("name")) for item in items if isinstance(item, dict))
+        if key == "tools":
+            self._catalog.update(ctx.server_id, own)
+        others = {n: "well-known" for n in WELL_KNOWN_TOOLS} | self._catalog.others(ctx.server_id) | self._trusted
+        others = {n: server for n, server in others.items() if n not in own and server != ctx.server_id}
+        units = definition_units(message_text(message)) if self._learned is not None else {}
+        for i, item in enumerate(items):
+            if i in flagged or not isinstance(item, dict):
+                continue
+            path = ("result", key, i)
+            where = f"result.{key}[{i}]"
+            found = []
+            if self._contextual:
+                found = [
+                    f.describe(where)
+                    for f in check_definition(item, own, others, self._sensitivity)
+                    if self._acts(f.check, f.severity)
+                ]
+            if not found and self._learned is not None and path in units:
+                score = self._learned.score("definition", units[path], cached=True)
+                threshold = self._learned.model().heads["definition"].threshold[self._sensitivity]
+                if score >= threshold and "learned.definition" not in self._ignore:
+                    found = [
+                        f"learned.definition at {where} (classifier score {score:.2f} over threshold {threshold:.2f})"
+                    ]
+            out.extend((path, why) for why in found)
         return out
 
     def _signals(self, segment: Segment) -> list[str]:
