@@ -147,6 +147,18 @@ async def attack_evil_weather(url: str, audit: Path, outcomes: list[Outcome]) ->
             ("pii", "modify"),
         )
         await d.call("get_news", {"city": "Paris"}, "tools/call get_news (injection)", ("prompt-injection", "deny"))
+        await d.call(
+            "best_weather",
+            {"city": "Paris"},
+            "tools/call best_weather (preference manipulation)",
+            ("tool-poisoning", "deny"),
+        )
+        await d.call(
+            "get_alerts",
+            {"city": "Paris"},
+            "tools/call get_alerts (message from the user)",
+            ("prompt-injection", "deny"),
+        )
         await d.list_tools("tools/list (2nd, get_forecast changed)", ("rug-pull", "modify"))
         await d.call(
             "get_forecast", {"city": "Paris"}, "tools/call get_forecast (after the change)", ("rug-pull", "deny")

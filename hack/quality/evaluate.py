@@ -15,7 +15,11 @@ import orjson
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.quality import secrets_synthetic  # noqa: E402
+from tests.quality import (  # noqa: E402
+    holdout,
+    holdout_figures,
+    secrets_synthetic,
+)
 from tests.quality.corpora import manifest  # noqa: E402
 from tests.quality.evaluate import GUARDS, all_samples, evaluate, summary  # noqa: E402
 
@@ -36,6 +40,90 @@ def _table(rows: dict[str, dict[str, Any]], first: str) -> list[str]:
     out.append("| --- |" + " ---: |" * len(_COLUMNS))
     out.extend(f"| {name} | " + " | ".join(_fmt(m[c]) for c in _COLUMNS) + " |" for name, m in rows.items())
     return out
+
+
+def _pct(m: dict[str, Any], key: str) -> str:
+    return "-" if m.get(key) is None else f"{m[key]:.3f}"
+
+
+def _rows(groups: dict[str, dict[str, Any]], first: str) -> list[str]:
+    out = [f"| {first} | attacks | recall | benign | FPR |", "| --- | ---: | ---: | ---: | ---: |"]
+    out += [
+        f"| {k} | {m['attacks']:,} | {_pct(m, 'recall')} | {m['benign']:,} | {_pct(m, 'fpr')} |"
+        for k, m in groups.items()
+    ]
+    return out
+
+
+def render_holdout(h: dict[str, Any]) -> list[str]:
+    """The goals of issue 10 on held-out data only (tests/quality/holdout.py)."""
+    lines = [
+        "## Held-out goals (issue 10)",
+        "",
+        "Every figure here is on data the scoring detector was not fitted to:",
+        "",
+        "- **blind**: `gm-heldout`, written by someone who never read the detectors, scored by the shipped",
+        "  config (and the shipped learned model); only aggregates are ever looked at;",
+        "- **LOSO**: each source (corpus; gm-train's generated texts and its real documentation apart; small",
+        "  corpora together) left out of the learned heads' fit, then scored;",
+        "- **LOFO**: each attack family left out of the fit (all its samples, every source), then its attacks",
+        "  scored. FPR beside LOSO and LOFO is on benign samples whose source the scoring head never saw.",
+        "",
+        "Rules and the contextual layer learn nothing, so they are the same in every fold; they were written",
+        "by the same person who wrote gm-train's templates, so on gm-train they are not held-out: the blind",
+        "set is the test of them. Configs: `default` = the default bundle's tool-poisoning, server-spoofing",
+        "and prompt-injection guards (rules + contextual layer); `learned` = the same with `learned: true`.",
+        f"Goal: recall >= {holdout_figures.GOAL_RECALL:.2f} at FPR <= {holdout_figures.GOAL_FPR:.2f}; no real server's "
+        "definition flagged.",
+        "",
+        "| config | goal | protocol | attacks | recall | benign | FPR | met |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for config, conf in h["configs"].items():
+        for goal in holdout_figures.GOALS:
+            for protocol in ("blind", "lofo", "loso"):
+                m = conf[goal][protocol]
+                met = "yes" if holdout_figures.goal_met(m) else "**no**"
+                lines.append(
+                    f"| {config} | {goal} | {protocol} | {m['attacks']:,} | {_pct(m, 'recall')} | {m['benign']:,} "
+                    f"| {_pct(m, 'fpr')} | {met} |"
+                )
+    for config, conf in h["configs"].items():
+        flagged = sorted({i for goal in holdout_figures.GOALS for i in conf[goal]["real_servers_flagged"]})
+        lines += ["", f"Real MCP server definitions flagged ({config}, LOSO): " + (", ".join(flagged) or "none")]
+    for config, conf in h["configs"].items():
+        for goal in holdout_figures.GOALS:
+            c = conf[goal]
+            lines += ["", f"### {config}: {goal}", ""]
+            lines += ["Per family, blind and LOFO:", ""]
+            fams = sorted(set(c["blind_by_family"]) | set(c["lofo_by_family"]))
+            lines += [
+                "| family | blind attacks | blind recall | LOFO attacks | LOFO recall |",
+                "| --- | ---: | ---: | ---: | ---: |",
+            ]
+            for f in fams:
+                b = c["blind_by_family"].get(f, {"attacks": 0, "recall": None})
+                lo = c["lofo_by_family"].get(f, {"attacks": 0, "recall": None})
+                lines.append(
+                    f"| {f} | {b['attacks']:,} | {_pct(b, 'recall')} | {lo['attacks']:,} | {_pct(lo, 'recall')} |"
+                )
+            lines += [
+                "",
+                "Blind, per transform (FPR: blind benign of the goal):",
+                "",
+                *_rows(c["blind_by_transform"], "transform"),
+            ]
+            lines += ["", "Blind, per language:", "", *_rows(c["blind_by_language"], "language")]
+            lines += ["", "Blind, per location:", "", *_rows(c["blind_by_location"], "location")]
+            lines += ["", "Blind benign, per kind:", "", *_rows(c["blind_benign_by_kind"], "kind")]
+            lines += [
+                "",
+                "LOSO, per source (each scored by a head fitted without it):",
+                "",
+                *_rows(c["loso_by_source"], "source"),
+            ]
+    lines += ["", "Folds fitted: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in h["folds"].items()), ""]
+    return lines
 
 
 def render(figures: dict[str, Any], meta: dict[str, Any]) -> str:
@@ -63,7 +151,8 @@ def render(figures: dict[str, Any], meta: dict[str, Any]) -> str:
         "argument and result sample as hard negatives. It measures the rules against the formats as "
         "documented, not against credentials seen in the wild.",
         "",
-        "## Goals",
+        *render_holdout(figures["holdout"]),
+        "## Per guard on all samples (not goal figures: includes what rules were written from)",
         "",
         "| guard | goal | scope of the goal | recall | FPR | F1 | flagged real-server definitions | met |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
@@ -177,6 +266,7 @@ def main() -> None:
         },
         "timing": {"samples": evaluations, "seconds": seconds, "us_per_sample": seconds / evaluations * 1e6},
         "guards": guards,
+        "holdout": holdout_figures.summary(holdout.evaluate()),
     }
     assert [g.name for g in GUARDS] == list(guards)
     (REPO / "docs/quality").mkdir(exist_ok=True)

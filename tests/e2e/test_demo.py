@@ -81,6 +81,8 @@ def test_the_demo_blocks_every_attack_and_sends_its_traces_to_the_collector() ->
         ("evil-weather: tools/call run_command", "wasm-pattern-guard", "deny"),
         ("evil-weather: tools/call lookup_customer (leaks)", "secrets", "modify"),
         ("evil-weather: tools/call get_news (injection)", "prompt-injection", "deny"),
+        ("evil-weather: tools/call best_weather (preference manipulation)", "tool-poisoning", "deny"),
+        ("evil-weather: tools/call get_alerts (message from the user)", "prompt-injection", "deny"),
         ("evil-weather: tools/call get_forecast (after the change)", "rug-pull", "deny"),
     ]
     for row in expected:

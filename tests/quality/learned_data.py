@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from guardmesh.engine import extract
 from guardmesh.engine.learned import HEADS, StaticModel, definition_units, result_units
+from tests.quality import corpora, gm_train
 from tests.quality.corpora import Sample
 
 Floats = npt.NDArray[np.float32]
@@ -31,7 +32,15 @@ SENSITIVITY_FPR = {"low": 0.002, "medium": 0.005, "high": 0.02}
 RESULT_ATTACKS = ("prompt-injection", "tool-poisoning", "context-exfiltration", "agent-manipulation")
 SEED = 7
 HIDDEN = 32
-EPOCHS = 250
+EPOCHS = 200
+MAX_WINDOWS = 12
+"""Windows per sample used in fitting (the first ones: 12 cover ~150 tokens); scoring uses them all."""
+
+
+def training_pool() -> list[Sample]:
+    """Every sample the learned tier may learn from: the public corpora and gm-train, never gm-heldout."""
+    names = [c for c in corpora.ALL_CORPORA if c != BLIND]
+    return [s for name in names for s in corpora.samples(name)] + list(gm_train.samples())
 
 
 def head_of(sample: Sample) -> str | None:
@@ -96,7 +105,7 @@ def featurise(model: StaticModel, pool: Iterable[Sample], kind: str) -> Features
         windows = [w for w in windows if len(w)]
         if not windows:
             continue
-        stacked = np.concatenate(windows)
+        stacked = np.concatenate(windows)[:MAX_WINDOWS]
         groups.append(np.full(len(stacked), len(chosen), dtype=np.int64))
         rows.append(stacked)
         chosen.append(sample)
@@ -141,7 +150,7 @@ def fit(f: Features, seed: int = SEED, epochs: int = EPOCHS, hidden: int = HIDDE
     params = [w1, b1, w2, b2]
     m = [np.zeros_like(q) for q in params]
     v = [np.zeros_like(q) for q in params]
-    lr, beta1, beta2, decay = 0.01, 0.9, 0.999, 1e-4
+    lr, beta1, beta2, decay = 0.02, 0.9, 0.999, 1e-4
     for step in range(1, epochs + 1):
         h = np.maximum(x @ w1 + b1, 0.0)
         z = h @ w2 + b2[0]
@@ -176,9 +185,11 @@ def _weights(f: Features) -> Floats:
     return w
 
 
-def thresholds(benign_scores: Floats) -> dict[str, float]:
-    """Each sensitivity's threshold: the benign score quantile giving its target false-positive rate."""
-    return {level: float(max(0.5, np.quantile(benign_scores, 1.0 - fpr))) for level, fpr in SENSITIVITY_FPR.items()}
+def thresholds(params: Params, f: Features) -> dict[str, float]:
+    """Each sensitivity's threshold: the quantile of the head's scores on the benign samples it was fitted
+    on that flags its target share of them (held-out benign text scores higher: the harness measures it)."""
+    benign = sample_scores(params, f)[f.y == 0]
+    return {level: float(max(0.5, np.quantile(benign, 1.0 - fpr))) for level, fpr in SENSITIVITY_FPR.items()}
 
 
 def save(path: Any, heads: dict[str, Params], cuts: dict[str, dict[str, float]]) -> None:

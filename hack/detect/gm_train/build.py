@@ -235,7 +235,7 @@ def benign_results(g: Gen, carriers: int, hard: int) -> None:
     for _ in range(carriers):
         kind, text = g.carrier()
         if r.random() < 0.3:
-            kind2, more = g.carrier()
+            _, more = g.carrier()
             text = text + "\n\n" + more
         g.add(None, "result", result_message(text), {"kind": "carrier", "carrier": kind})
     for i in range(hard):

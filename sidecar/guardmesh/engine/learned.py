@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
 HEADS: Final = ("definition", "result")
 """A head per kind of text: tool definitions (one tool's name, description and parameters) and results."""
-WINDOW: Final = 48
-"""Tokens per window; a text shorter than that is one window."""
-STRIDE: Final = 24
+WINDOW: Final = 24
+"""Tokens per window (about a sentence); a text shorter than that is one window. Measured against 48
+tokens: the head fitted on 24-token windows separates 0.97 of definition attacks at 1% of benign flagged
+(fitted), 0.71 with 48, where one injected sentence is averaged with as much carrier text."""
+STRIDE: Final = 12
 MAX_TOKENS: Final = 4096
 """A longer text is scored on its first MAX_TOKENS tokens (bounded cost; hostile payloads sit anywhere
 but a 16 KB result is still covered)."""
@@ -111,7 +113,8 @@ class StaticModel:
         np = self._np
         ids = self.ids(text)
         if not ids:
-            return np.zeros((0, self._table.shape[1]), dtype=np.float32)
+            empty: Matrix = np.zeros((0, self._table.shape[1]), dtype=np.float32)
+            return empty
         vectors = self._table[ids]
         n = len(ids)
         if n <= WINDOW:

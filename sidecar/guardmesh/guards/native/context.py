@@ -38,7 +38,17 @@ _STEER: Final = re.compile(
 )
 _MODEL: Final = re.compile(
     r"\b(?:the\s+)?(?:assistant|AI|LLM|language\s+model|model|agent|chatbot|claude|chatgpt|gpt|copilot)s?\b"
-    r"|\byou\s+(?:must|should|need\s+to|have\s+to|are\s+required\s+to)\b|\b(?:always|never|first|before\s+\w+ing)\b",
+    r"|\byou\s+(?:must|should|need\s+to|have\s+to|are\s+required\s+to|also)\b"
+    r"|^\W*(?:(?:first|then|also|next|once\s+you\s+have\s+the\s+result),?\s+)?(?:read|send|include|pass|forward|upload|"
+    r"copy|paste|email|post|attach)\b",
+    re.IGNORECASE,
+)
+# Control over another tool: its use is the trigger, or it is told what to do with its data.
+_CONTROL: Final = re.compile(
+    r"\b(?:when(?:ever)?|every|any|each|all|if)\b[^.\n]{0,60}\b(?:is|are|gets?)\s+(?:used|called|invoked|run|made)\b"
+    r"|\bevery\s+(?:call|request|payment|message)\b|\b(?:must|always|also|instead\s+of\s+the\s+one)\b"
+    r"|\bchanges\s+how\b|\b(?:after|before)\s+(?:using|calling|answering|reading)\b|\bthen\s+use\b"
+    r"|\b(?:this\s+tool\s+)?requires\s+that\s+you\b|\bto\s+complete\s+the\s+request\b",
     re.IGNORECASE,
 )
 _ORDER: Final = re.compile(
@@ -139,13 +149,13 @@ def definition_text(item: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]]
 
 def _mentions(text: str, names: Iterable[str]) -> list[str]:
     """Which of `names` the text mentions (any separator or case: `send_email`, `send-email`, `sendEmail`)."""
-    lowered = " ".join(name_words(text))
+    padded = f" {' '.join(name_words(text))} "
     found = []
     for name in names:
         words = name_words(name)
-        if len(words) >= 2 or (words and len(words[0]) >= 6):
-            if re.search(r"(?<![a-z0-9])" + re.escape(" ".join(words)) + r"(?![a-z0-9])", lowered):
-                found.append(name)
+        # One short word (`query`, `fetch`) is too common in prose to count as naming a tool.
+        if (len(words) >= 2 or (words and len(words[0]) >= 6)) and f" {' '.join(words)} " in padded:
+            found.append(name)
     return found
 
 
@@ -163,7 +173,13 @@ def check_definition(
     sentences = [s for s in _SENTENCES.split(whole) if s.strip()]
 
     foreign = [n for n in _mentions(whole, others) if n not in own and n != name]
-    steering = [n for n in foreign if any(_STEER.search(s) and _mentions(s, [n]) for s in sentences)]
+    steering = [
+        n
+        for n in foreign
+        for s in sentences
+        if _mentions(s, [n]) and _STEER.search(s) and (_CONTROL.search(s) or _OUTSIDE.search(s) or _SENSITIVE.search(s))
+    ]
+    steering = list(dict.fromkeys(steering))
     if steering:
         owners = sorted({others[n] for n in steering})
         out.append(ContextFinding("ctx.foreign-tool", f"steers {', '.join(steering[:3])} of {', '.join(owners[:3])}"))
