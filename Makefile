@@ -90,6 +90,8 @@ bench: deps apt
 	taskset -c 1 $(PY) hack/bench/wasm_python_guest.py | tee docs/bench/wasm-python-guest.txt
 	$(PY) hack/bench/webhook.py --out docs/bench/operator
 	$(PY) hack/bench/auth.py --out docs/bench/auth.json
+	bash hack/detect/model.sh >/dev/null
+	taskset -c 1 $(PY) hack/bench/learned.py | tee docs/bench/learned.txt
 
 # Coverage-guided fuzzing of the parser, classifier, relay and engine (tests/fuzz); `make test` replays the kept corpus.
 fuzz: python

@@ -28,6 +28,7 @@ import numpy as np
 
 from guardmesh.config import Bundle, BundleGuard, default_bundle
 from guardmesh.config.models import TrustedServer
+from guardmesh.engine import learned
 from guardmesh.engine.learned import HEADS, Head, Provider, StaticModel, load_model, with_heads
 from guardmesh.guards.api import Decision, GuardContext
 from guardmesh.guards.registry import GuardResources
@@ -142,7 +143,7 @@ def _cache_dir() -> Path:
 def fold_head(model: StaticModel, features: Features, kind: str, keep: Callable[[corpora.Sample], bool]) -> Head:
     """The head of `kind` fitted on the samples `keep` selects, cached by their ids and the fitting code."""
     train = features.subset(keep)
-    code = (Path(__file__).parent / "learned_data.py").read_bytes()
+    code = (Path(__file__).parent / "learned_data.py").read_bytes() + Path(learned.__file__).read_bytes()
     digest = hashlib.sha256(code + model.meta.get("model_sha256", "").encode() + kind.encode())
     for s in train.samples:
         digest.update(s.id.encode())

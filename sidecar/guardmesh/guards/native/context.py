@@ -18,6 +18,7 @@ Pure functions over plain data; the tool-poisoning guard calls them once per def
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -124,6 +125,7 @@ class ContextFinding:
         return f"{self.check} at {where} (contextual layer: {self.evidence})"
 
 
+@functools.lru_cache(maxsize=8192)
 def name_words(name: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _WORDS.findall(_CAMEL.sub(" ", name.replace(".", " ").replace("/", " "))))
 
@@ -147,16 +149,18 @@ def definition_text(item: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]]
     return text, params
 
 
+@functools.lru_cache(maxsize=8192)
+def _phrase(name: str) -> str | None:
+    """` send email ` for `send_email`; None for one short word (`query`, `fetch`): too common in prose to
+    count as naming a tool."""
+    words = name_words(name)
+    return f" {' '.join(words)} " if len(words) >= 2 or (words and len(words[0]) >= 6) else None
+
+
 def _mentions(text: str, names: Iterable[str]) -> list[str]:
     """Which of `names` the text mentions (any separator or case: `send_email`, `send-email`, `sendEmail`)."""
-    padded = f" {' '.join(name_words(text))} "
-    found = []
-    for name in names:
-        words = name_words(name)
-        # One short word (`query`, `fetch`) is too common in prose to count as naming a tool.
-        if (len(words) >= 2 or (words and len(words[0]) >= 6)) and f" {' '.join(words)} " in padded:
-            found.append(name)
-    return found
+    padded = f" {' '.join(_WORDS.findall(_CAMEL.sub(' ', text.replace('.', ' ').replace('/', ' ')))).lower()} "
+    return [name for name in names if (phrase := _phrase(name)) is not None and phrase in padded]
 
 
 def check_definition(

@@ -1,8 +1,11 @@
 """tool-poisoning: hidden instructions in tool, prompt and resource definitions; filtered or denied."""
 
+import hashlib
 import threading
 from collections.abc import Mapping
 from typing import Any, Final
+
+import orjson
 
 from guardmesh.config.models import Phase
 from guardmesh.config.native import ToolPoisoningSettings
@@ -10,7 +13,7 @@ from guardmesh.engine import Encoding, Hidden, Scope, Segment
 from guardmesh.engine.learned import Provider, definition_units
 from guardmesh.guards.api import ALLOW, GuardContext, Verdict, deny, modify
 from guardmesh.guards.native.content import at_least, describe, load_engine, message_text, scan
-from guardmesh.guards.native.context import WELL_KNOWN_TOOLS, check_definition
+from guardmesh.guards.native.context import WELL_KNOWN_TOOLS, ContextFinding, check_definition
 from guardmesh.protocol.jsonrpc import Kind, Message
 
 _LISTS: Final = {
@@ -26,6 +29,8 @@ _CALLS: Final = {
     "resources/read": ("resources", "uri"),
 }
 _KEYS: Final = {"tools": "name", "prompts": "name", "resources": "uri"}
+_CONTEXT_CACHE: Final = 4096
+"""Definitions whose contextual findings are kept (by content and the names around them)."""
 
 # Invisible characters in a definition are signals in themselves, reported as pseudo-rules so that
 # `ignoreRules` and `minSeverity` apply to them. Zero-width joiners and marks occur in emoji and in
@@ -98,6 +103,8 @@ class ToolPoisoningGuard:
         self._trusted = dict(trusted or {})
         """Tool name -> trusted server (the bundle's `trustedServers`)."""
         self._learned = learned if settings.learned else None
+        self._context_cache: dict[bytes, list[ContextFinding]] = {}
+        self._cache_lock = threading.Lock()
         if self._learned is not None:
             self._learned.model()  # at config load, not on the first listing
         load_engine()
@@ -159,6 +166,9 @@ class ToolPoisoningGuard:
         others = {n: "well-known" for n in WELL_KNOWN_TOOLS} | self._catalog.others(ctx.server_id) | self._trusted
         others = {n: server for n, server in others.items() if n not in own and server != ctx.server_id}
         units = definition_units(message_text(message)) if self._learned is not None else {}
+        # A listing seen before costs a hash per item: the contextual findings are cached by the item's
+        # content and the names around it.
+        around = hashlib.sha256(orjson.dumps([sorted(own), sorted(others.items())])).digest()
         for i, item in enumerate(items):
             if i in flagged or not isinstance(item, dict):
                 continue
@@ -168,7 +178,7 @@ class ToolPoisoningGuard:
             if self._contextual:
                 found = [
                     f.describe(where)
-                    for f in check_definition(item, own, others, self._sensitivity)
+                    for f in self._context(item, own, others, around)
                     if self._acts(f.check, f.severity)
                 ]
             if not found and self._learned is not None and path in units:
@@ -180,6 +190,19 @@ class ToolPoisoningGuard:
                     ]
             out.extend((path, why) for why in found)
         return out
+
+    def _context(
+        self, item: dict[str, Any], own: frozenset[str], others: dict[str, str], around: bytes
+    ) -> list[ContextFinding]:
+        key = hashlib.sha256(around + orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).digest()
+        found = self._context_cache.get(key)
+        if found is None:
+            found = check_definition(item, own, others, self._sensitivity)
+            with self._cache_lock:
+                if len(self._context_cache) >= _CONTEXT_CACHE:
+                    self._context_cache.pop(next(iter(self._context_cache)))
+                self._context_cache[key] = found
+        return found
 
     def _signals(self, segment: Segment) -> list[str]:
         found = [_HIDDEN_SIGNALS[h] for h in (segment.hidden or {}) if h in _HIDDEN_SIGNALS]
