@@ -126,6 +126,29 @@ def render_holdout(h: dict[str, Any]) -> list[str]:
     return lines
 
 
+def render_sensitivity(levels: dict[str, dict[str, Any]]) -> list[str]:
+    """The operating points of the `sensitivity` setting, measured held-out."""
+    lines = [
+        "## Operating points of `sensitivity` (held-out)",
+        "",
+        "`sensitivity` sets the contextual layer's self-promotion bar and the learned tier's threshold (the",
+        "score that flags 0.2 %, 0.5 % or 2 % of the benign samples a head was fitted on). Same protocols as",
+        "above; FPR on held-out benign of the goal.",
+        "",
+        "| sensitivity | config | goal | blind recall | blind FPR | LOFO recall | LOSO recall | LOSO FPR |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for level, h in levels.items():
+        for config, conf in h["configs"].items():
+            for goal in holdout_figures.GOALS:
+                c = conf[goal]
+                lines.append(
+                    f"| {level} | {config} | {goal} | {_pct(c['blind'], 'recall')} | {_pct(c['blind'], 'fpr')} "
+                    f"| {_pct(c['lofo'], 'recall')} | {_pct(c['loso'], 'recall')} | {_pct(c['loso'], 'fpr')} |"
+                )
+    return [*lines, ""]
+
+
 def render(figures: dict[str, Any], meta: dict[str, Any]) -> str:
     lines = [
         "# Quality results",
@@ -152,6 +175,7 @@ def render(figures: dict[str, Any], meta: dict[str, Any]) -> str:
         "documented, not against credentials seen in the wild.",
         "",
         *render_holdout(figures["holdout"]),
+        *render_sensitivity(figures["sensitivity"]),
         "## Per guard on all samples (not goal figures: includes what rules were written from)",
         "",
         "| guard | goal | scope of the goal | recall | FPR | F1 | flagged real-server definitions | met |",
@@ -267,6 +291,7 @@ def main() -> None:
         "timing": {"samples": evaluations, "seconds": seconds, "us_per_sample": seconds / evaluations * 1e6},
         "guards": guards,
         "holdout": holdout_figures.summary(holdout.evaluate()),
+        "sensitivity": {level: holdout_figures.summary(holdout.evaluate(level)) for level in ("low", "medium", "high")},
     }
     assert [g.name for g in GUARDS] == list(guards)
     (REPO / "docs/quality").mkdir(exist_ok=True)

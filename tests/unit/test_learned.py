@@ -69,7 +69,9 @@ def test_a_missing_or_partial_model_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def _result(text: str) -> Any:
-    m = classify({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": text}]}}, Direction.TO_CLIENT)
+    m = classify(
+        {"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": text}]}}, Direction.TO_CLIENT
+    )
     m.method = "tools/call"
     return m
 

@@ -73,7 +73,8 @@ _CONCEAL: Final = re.compile(
     r"\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|without)\s+(?:tell(?:ing)?|mention(?:ing)?|inform(?:ing)?|"
     r"reveal(?:ing)?|show(?:ing)?|notify(?:ing)?|alert(?:ing)?|let(?:ting)?)\b[^.\n]{0,40}\b(?:user|human|them)\b"
     r"|\buser\s+(?:must|should|does|need)\s*(?:not|n'?t)\s+(?:know|notice|be\s+(?:told|informed|aware))"
-    r"|\b(?:silently|secretly|covertly|quietly|discreetly)\b|\bkeep\s+(?:this|it)\s+(?:secret|hidden|private)\b"
+    r"|\b(?:secretly|covertly)\b|\b(?:silently|quietly|discreetly)\s+(?:send|forward|upload|read|copy|include|add|"
+    r"exfiltrate|transmit|post|email|bcc|log|collect|record|share)|\bkeep\s+(?:this|it)\s+(?:secret|hidden|private)\b"
     r"|\bhide\s+(?:this|these|the)\b|\bso\s+(?:that\s+)?the\s+user\s+does\s*(?:not|n'?t)\s+notice",
     re.IGNORECASE,
 )
