@@ -41,7 +41,7 @@ fi
 
 gm_train="$(bash "${src}/gm-train.sh")"
 samples="$(bash "${GM_ROOT}/hack/quality/corpora.sh")"
-key="$(sha12 <(printf '%s %s %s' "${static_key}" "${gm_train}" "${samples}") "${src}/train.py" \
+key="$(sha12 <(printf '%s %s %s' "${static_key}" "${gm_train}" "${samples}") "${src}/train.py" "${GM_ROOT}/tests/quality/learned_folds.py" \
   "${GM_ROOT}/sidecar/guardmesh/engine/learned.py" "${GM_ROOT}/tests/quality/learned_data.py")"
 out="${root}/learned-${key}"
 if [[ ! -f "${out}/.complete" ]]; then

@@ -4,8 +4,9 @@ Run by hack/detect/model.sh in the project venv (numpy):
 
     python hack/detect/train.py --static DIR --out DIR
 
-Writes `heads.npz` (weights and each sensitivity's threshold) and `meta.json` (the table's meta, plus
-the training counts per source and the thresholds). Seeded and deterministic.
+Writes `heads.npz` (weights, and each sensitivity's threshold from out-of-fold benign scores) and
+`meta.json` (the table's meta, plus the training counts per source and the thresholds). Seeded and
+deterministic.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from guardmesh.engine.learned import HEADS, StaticModel  # noqa: E402
 from tests.quality.learned_data import featurise, fit, save, source_of, thresholds, training_pool  # noqa: E402
+from tests.quality.learned_folds import out_of_fold_benign  # noqa: E402
 
 
 def main() -> int:
@@ -39,7 +41,8 @@ def main() -> int:
         features = featurise(model, pool, kind)
         params = fit(features)
         heads[kind] = params
-        cuts[kind] = thresholds(params, features)
+        # Thresholds from heads fitted without each source (cached, shared with the quality harness's LOSO).
+        cuts[kind] = thresholds(out_of_fold_benign(model, features, kind))
         counts[kind] = dict(sorted(Counter(f"{source_of(s)}/{s.label}" for s in features.samples).items()))
         print(
             f"{kind}: {len(features.samples)} samples in {time.perf_counter() - start:.0f} s, {cuts[kind]}",

@@ -89,8 +89,13 @@ def render_holdout(h: dict[str, Any]) -> list[str]:
                     f"| {_pct(m, 'fpr')} | {met} |"
                 )
     for config, conf in h["configs"].items():
-        flagged = sorted({i for goal in holdout_figures.GOALS for i in conf[goal]["real_servers_flagged"]})
-        lines += ["", f"Real MCP server definitions flagged ({config}, LOSO): " + (", ".join(flagged) or "none")]
+        definitions = conf["tool-poisoning"]["real_servers_flagged"]
+        contents = conf["injection"]["real_servers_flagged"]
+        lines += [
+            "",
+            f"Real MCP server definitions flagged ({config}, LOSO; goal: none): " + (", ".join(definitions) or "none"),
+            f"Real MCP server results, resources and prompts refused ({config}, LOSO): " + (", ".join(contents) or "none"),
+        ]
     for config, conf in h["configs"].items():
         for goal in holdout_figures.GOALS:
             c = conf[goal]
@@ -132,8 +137,8 @@ def render_sensitivity(levels: dict[str, dict[str, Any]]) -> list[str]:
         "## Operating points of `sensitivity` (held-out)",
         "",
         "`sensitivity` sets the contextual layer's self-promotion bar and the learned tier's threshold (the",
-        "score that flags 0.2 %, 0.5 % or 2 % of the benign samples a head was fitted on). Same protocols as",
-        "above; FPR on held-out benign of the goal.",
+        "score that flags 0.5 %, 1 % or 3 % of benign samples scored by heads fitted without their source).",
+        "Same protocols as above; FPR on held-out benign of the goal.",
         "",
         "| sensitivity | config | goal | blind recall | blind FPR | LOFO recall | LOSO recall | LOSO FPR |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
@@ -271,6 +276,10 @@ def render(figures: dict[str, Any], meta: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    if "--render-only" in sys.argv:  # rewrite the page from results.json (after a change of wording)
+        figures = orjson.loads((REPO / "docs/quality/results.json").read_bytes())
+        (REPO / "docs/quality-results.md").write_text(render(figures, {**manifest(), "date": figures["date"]}))
+        return
     meta = manifest()
     pool = all_samples()
     start = time.perf_counter()

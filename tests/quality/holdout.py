@@ -18,34 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from guardmesh.config import Bundle, BundleGuard, default_bundle
 from guardmesh.config.models import TrustedServer
-from guardmesh.engine import learned
 from guardmesh.engine.learned import HEADS, Head, Provider, StaticModel, load_model, with_heads
 from guardmesh.guards.api import Decision, GuardContext
 from guardmesh.guards.registry import GuardResources
 from guardmesh.pipeline import Pipeline
 from guardmesh.protocol.jsonrpc import Direction, classify
 from tests.quality import corpora
-from tests.quality.learned_data import (
-    BLIND,
-    Features,
-    Params,
-    featurise,
-    fit,
-    head_of,
-    source_of,
-    thresholds,
-    training_pool,
-)
+from tests.quality.learned_data import BLIND, Params, featurise, head_of, training_pool
+from tests.quality.learned_folds import fold_params, loso_groups
 from tests.support.peers import run_hack_script
 
 SERVER = "quality"
@@ -136,42 +123,12 @@ def run(pool: Iterable[corpora.Sample], config: str, provider: Provider, sensiti
 
 
 # --- fold heads ----------------------------------------------------------------------------------
-def _cache_dir() -> Path:
-    return model_dir().parent / "folds"
-
-
-def fold_head(model: StaticModel, features: Features, kind: str, keep: Callable[[corpora.Sample], bool]) -> Head:
-    """The head of `kind` fitted on the samples `keep` selects, cached by their ids and the fitting code."""
-    train = features.subset(keep)
-    code = (Path(__file__).parent / "learned_data.py").read_bytes() + Path(learned.__file__).read_bytes()
-    digest = hashlib.sha256(code + model.meta.get("model_sha256", "").encode() + kind.encode())
-    for s in train.samples:
-        digest.update(s.id.encode())
-    path = _cache_dir() / f"{kind}-{digest.hexdigest()[:16]}.npz"
-    if path.is_file():
-        with np.load(path) as data:
-            params = Params(data["w1"], data["b1"], data["w2"], float(data["b2"]))
-            cuts = {k: float(data[f"t_{k}"]) for k in ("low", "medium", "high")}
-    else:
-        params = fit(train)
-        cuts = thresholds(params, train)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        arrays: dict[str, Any] = {"w1": params.w1, "b1": params.b1, "w2": params.w2, "b2": np.float32(params.b2)}
-        arrays |= {f"t_{k}": np.float32(v) for k, v in cuts.items()}
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
-    return Head(params.w1, params.b1, params.w2, params.b2, cuts)
-
-
-def _fold_model(model: StaticModel, kind: str, head: Head) -> StaticModel:
+def _fold_model(model: StaticModel, kind: str, params: Params) -> StaticModel:
+    """The shipped model with one head refitted; it keeps the shipped head's thresholds (operating points
+    are the config under test; refitting them per fold would need a fold inside each fold)."""
     heads = dict(model.heads)
-    heads[kind] = head
+    heads[kind] = Head(params.w1, params.b1, params.w2, params.b2, model.heads[kind].threshold)
     return with_heads(model, heads)
-
-
-def _from_sources(names: frozenset[str], sample: corpora.Sample) -> bool:
-    return source_of(sample) in names
 
 
 def _not(keep: Callable[[corpora.Sample], bool], sample: corpora.Sample) -> bool:
@@ -180,22 +137,6 @@ def _not(keep: Callable[[corpora.Sample], bool], sample: corpora.Sample) -> bool
 
 def _other_family(family: str, sample: corpora.Sample) -> bool:
     return sample.family != family
-
-
-def loso_groups(features: Features) -> dict[str, Callable[[corpora.Sample], bool]]:
-    """Fold name -> which samples it leaves out. Small sources share one fold."""
-    sizes: dict[str, int] = {}
-    for s in features.samples:
-        sizes[source_of(s)] = sizes.get(source_of(s), 0) + 1
-    small = {name for name, n in sizes.items() if n < SMALL_SOURCE}
-    folds: dict[str, Callable[[corpora.Sample], bool]] = {
-        name: functools.partial(_from_sources, frozenset({name})) for name in sizes if name not in small
-    }
-    if small:
-        folds["small public corpora (" + ", ".join(sorted(small)) + ")"] = functools.partial(
-            _from_sources, frozenset(small)
-        )
-    return folds
 
 
 @dataclass(slots=True)
@@ -227,15 +168,15 @@ def evaluate(sensitivity: str = "medium") -> Holdout:
         folds = loso_groups(features)
         out.folds[kind] = list(folds)
         for _, leaves in folds.items():
-            head = fold_head(model, features, kind, functools.partial(_not, leaves))
+            params = fold_params(model, features, kind, functools.partial(_not, leaves))
             tested = [s for s in mine if leaves(s)]
-            loso += run(tested, "learned", Provider(_fold_model(model, kind, head)), sensitivity)
+            loso += run(tested, "learned", Provider(_fold_model(model, kind, params)), sensitivity)
         families = sorted({s.family for s in features.samples if s.family})
         out.folds[kind] += families
         for family in families:
-            head = fold_head(model, features, kind, functools.partial(_other_family, family))
+            params = fold_params(model, features, kind, functools.partial(_other_family, family))
             tested = [s for s in mine if s.family == family and s.label == "attack"]
-            lofo += run(tested, "learned", Provider(_fold_model(model, kind, head)), sensitivity)
+            lofo += run(tested, "learned", Provider(_fold_model(model, kind, params)), sensitivity)
     # Samples outside both heads' pools (none expected) keep the default verdicts' coverage honest.
     out.verdicts[("loso", "learned")] = loso
     out.verdicts[("lofo", "learned")] = lofo

@@ -27,8 +27,9 @@ Ints = npt.NDArray[np.int64]
 
 BLIND = "gm-heldout"
 """The blind set: never in any training pool."""
-SENSITIVITY_FPR = {"low": 0.002, "medium": 0.005, "high": 0.02}
-"""The head's own false-positive rate on out-of-fold benign samples at each sensitivity's threshold."""
+SENSITIVITY_FPR = {"low": 0.005, "medium": 0.01, "high": 0.03}
+"""The head's own false-positive rate on out-of-fold (leave-one-source-out) benign samples at each
+sensitivity's threshold."""
 RESULT_ATTACKS = ("prompt-injection", "tool-poisoning", "context-exfiltration", "agent-manipulation")
 SEED = 7
 HIDDEN = 32
@@ -185,11 +186,12 @@ def _weights(f: Features) -> Floats:
     return w
 
 
-def thresholds(params: Params, f: Features) -> dict[str, float]:
-    """Each sensitivity's threshold: the quantile of the head's scores on the benign samples it was fitted
-    on that flags its target share of them (held-out benign text scores higher: the harness measures it)."""
-    benign = sample_scores(params, f)[f.y == 0]
-    return {level: float(max(0.5, np.quantile(benign, 1.0 - fpr))) for level, fpr in SENSITIVITY_FPR.items()}
+def thresholds(out_of_fold_benign: Floats) -> dict[str, float]:
+    """Each sensitivity's threshold: the score that flags its target share of benign samples scored by heads
+    fitted without their source (leave-one-source-out), so the rate holds for text of a kind never seen."""
+    return {
+        level: max(0.5, float(np.quantile(out_of_fold_benign, 1.0 - fpr))) for level, fpr in SENSITIVITY_FPR.items()
+    }
 
 
 def save(path: Any, heads: dict[str, Params], cuts: dict[str, dict[str, float]]) -> None:

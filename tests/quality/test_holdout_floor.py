@@ -13,10 +13,93 @@ import pytest
 from tests.quality import holdout, holdout_figures
 
 # (config, goal, protocol): (minimum recall, maximum false-positive rate)
-FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {}
+FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {
+    ("default", "injection", "blind"): (0.416, 0.076),
+    ("default", "injection", "lofo"): (0.543, 0.02),
+    ("default", "injection", "loso"): (0.552, 0.02),
+    ("default", "tool-poisoning", "blind"): (0.548, 0.057),
+    ("default", "tool-poisoning", "lofo"): (0.781, 0.008),
+    ("default", "tool-poisoning", "loso"): (0.783, 0.008),
+    ("learned", "injection", "blind"): (0.439, 0.076),
+    ("learned", "injection", "lofo"): (0.561, 0.03),
+    ("learned", "injection", "loso"): (0.57, 0.03),
+    ("learned", "tool-poisoning", "blind"): (0.548, 0.057),
+    ("learned", "tool-poisoning", "lofo"): (0.781, 0.02),
+    ("learned", "tool-poisoning", "loso"): (0.783, 0.02),
+}
 # Families whose held-out recall must not fall below (config, protocol, family) -> minimum recall.
-FAMILY_FLOORS: dict[tuple[str, str, str], float] = {}
+FAMILY_FLOORS: dict[tuple[str, str, str], float] = {
+    ("default", "blind", "pi-classic-override"): 0.328,
+    ("default", "blind", "pi-encoded"): 0.391,
+    ("default", "blind", "pi-exfil-link"): 0.328,
+    ("default", "blind", "pi-fake-boundary"): 0.699,
+    ("default", "blind", "pi-hidden-comment"): 0.836,
+    ("default", "blind", "pi-misspelt-override"): 0.36,
+    ("default", "blind", "pi-multilingual"): 0.247,
+    ("default", "blind", "pi-role-marker"): 0.401,
+    ("default", "blind", "pi-todo-note"): 0.401,
+    ("default", "blind", "pi-user-signed-message"): 0.288,
+    ("default", "blind", "tp-concealment"): 0.384,
+    ("default", "blind", "tp-cross-server-reference"): 0.461,
+    ("default", "blind", "tp-exfil-params"): 0.279,
+    ("default", "blind", "tp-function-overlap"): 0.99,
+    ("default", "blind", "tp-hidden-instruction"): 0.746,
+    ("default", "blind", "tp-preference-manipulation"): 0.368,
+    ("default", "blind", "tp-tool-shadowing"): 0.637,
+    ("default", "lofo", "pi-classic-override"): 0.537,
+    ("default", "lofo", "pi-encoded"): 0.495,
+    ("default", "lofo", "pi-exfil-link"): 0.656,
+    ("default", "lofo", "pi-fake-boundary"): 0.779,
+    ("default", "lofo", "pi-hidden-comment"): 0.96,
+    ("default", "lofo", "pi-misspelt-override"): 0.99,
+    ("default", "lofo", "pi-multilingual"): 0.377,
+    ("default", "lofo", "pi-role-marker"): 0.269,
+    ("default", "lofo", "pi-todo-note"): 0.408,
+    ("default", "lofo", "pi-user-signed-message"): 0.313,
+    ("default", "lofo", "tp-concealment"): 0.881,
+    ("default", "lofo", "tp-cross-server-reference"): 0.698,
+    ("default", "lofo", "tp-exfil-params"): 0.773,
+    ("default", "lofo", "tp-function-overlap"): 0.477,
+    ("default", "lofo", "tp-hidden-instruction"): 0.865,
+    ("default", "lofo", "tp-preference-manipulation"): 0.94,
+    ("default", "lofo", "tp-tool-shadowing"): 0.835,
+    ("learned", "blind", "pi-classic-override"): 0.36,
+    ("learned", "blind", "pi-encoded"): 0.391,
+    ("learned", "blind", "pi-exfil-link"): 0.336,
+    ("learned", "blind", "pi-fake-boundary"): 0.699,
+    ("learned", "blind", "pi-hidden-comment"): 0.836,
+    ("learned", "blind", "pi-misspelt-override"): 0.36,
+    ("learned", "blind", "pi-multilingual"): 0.328,
+    ("learned", "blind", "pi-role-marker"): 0.433,
+    ("learned", "blind", "pi-todo-note"): 0.425,
+    ("learned", "blind", "pi-user-signed-message"): 0.312,
+    ("learned", "blind", "tp-concealment"): 0.384,
+    ("learned", "blind", "tp-cross-server-reference"): 0.461,
+    ("learned", "blind", "tp-exfil-params"): 0.279,
+    ("learned", "blind", "tp-function-overlap"): 0.99,
+    ("learned", "blind", "tp-hidden-instruction"): 0.746,
+    ("learned", "blind", "tp-preference-manipulation"): 0.368,
+    ("learned", "blind", "tp-tool-shadowing"): 0.637,
+    ("learned", "lofo", "pi-classic-override"): 0.581,
+    ("learned", "lofo", "pi-encoded"): 0.529,
+    ("learned", "lofo", "pi-exfil-link"): 0.656,
+    ("learned", "lofo", "pi-fake-boundary"): 0.787,
+    ("learned", "lofo", "pi-hidden-comment"): 0.96,
+    ("learned", "lofo", "pi-misspelt-override"): 0.99,
+    ("learned", "lofo", "pi-multilingual"): 0.395,
+    ("learned", "lofo", "pi-role-marker"): 0.312,
+    ("learned", "lofo", "pi-todo-note"): 0.43,
+    ("learned", "lofo", "pi-user-signed-message"): 0.321,
+    ("learned", "lofo", "tp-concealment"): 0.881,
+    ("learned", "lofo", "tp-cross-server-reference"): 0.698,
+    ("learned", "lofo", "tp-exfil-params"): 0.773,
+    ("learned", "lofo", "tp-function-overlap"): 0.477,
+    ("learned", "lofo", "tp-hidden-instruction"): 0.865,
+    ("learned", "lofo", "tp-preference-manipulation"): 0.94,
+    ("learned", "lofo", "tp-tool-shadowing"): 0.835,
+}
 MAX_REAL_SERVERS_FLAGGED = 0
+KNOWN_REFUSED = {"mcp/server-everything/read/demo://resource/static/document/instructions.md"}
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +129,10 @@ def test_held_out_family_recall_does_not_fall(figures: dict[str, Any], key: tupl
 
 def test_no_real_server_definition_is_flagged_by_either_config(figures: dict[str, Any]) -> None:
     for config, conf in figures["configs"].items():
-        flagged = conf["tool-poisoning"]["real_servers_flagged"] + conf["injection"]["real_servers_flagged"]
-        assert len(flagged) <= MAX_REAL_SERVERS_FLAGGED, (config, flagged)
+        assert len(conf["tool-poisoning"]["real_servers_flagged"]) <= MAX_REAL_SERVERS_FLAGGED, config
+        # server-everything's instructions.md resource tells the model how to answer: refused by design
+        # (docs/sidecar.md); nothing else a real server returns may be.
+        assert set(conf["injection"]["real_servers_flagged"]) <= KNOWN_REFUSED, config
 
 
 def test_every_family_was_held_out_and_every_protocol_saw_benign_text(figures: dict[str, Any]) -> None:
