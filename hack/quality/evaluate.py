@@ -94,7 +94,8 @@ def render_holdout(h: dict[str, Any]) -> list[str]:
         lines += [
             "",
             f"Real MCP server definitions flagged ({config}, LOSO; goal: none): " + (", ".join(definitions) or "none"),
-            f"Real MCP server results, resources and prompts refused ({config}, LOSO): " + (", ".join(contents) or "none"),
+            f"Real MCP server results, resources and prompts refused ({config}, LOSO): "
+            + (", ".join(contents) or "none"),
         ]
     for config, conf in h["configs"].items():
         for goal in holdout_figures.GOALS:
