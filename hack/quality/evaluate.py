@@ -278,8 +278,8 @@ def render(figures: dict[str, Any], meta: dict[str, Any]) -> str:
 
 def main() -> None:
     if "--render-only" in sys.argv:  # rewrite the page from results.json (after a change of wording)
-        figures = orjson.loads((REPO / "docs/quality/results.json").read_bytes())
-        (REPO / "docs/quality-results.md").write_text(render(figures, {**manifest(), "date": figures["date"]}))
+        saved = orjson.loads((REPO / "docs/quality/results.json").read_bytes())
+        (REPO / "docs/quality-results.md").write_text(render(saved, {**manifest(), "date": saved["date"]}))
         return
     meta = manifest()
     pool = all_samples()
