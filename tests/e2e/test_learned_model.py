@@ -4,7 +4,12 @@ scores with the network cut (nothing is fetched from a model hub), and the sidec
 import subprocess
 import sys
 
+import pytest
+
 from tests.quality.holdout import model_dir
+
+# Cold, the model build and the fold heads take tens of minutes (cached in ~/.cache/guardmesh/detect after).
+pytestmark = pytest.mark.timeout(3600)
 
 CODE = """
 import sys

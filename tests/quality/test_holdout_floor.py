@@ -12,6 +12,9 @@ import pytest
 
 from tests.quality import holdout, holdout_figures
 
+# Cold, the model build and the fold heads take tens of minutes (cached in ~/.cache/guardmesh/detect after).
+pytestmark = pytest.mark.timeout(3600)
+
 # (config, goal, protocol): (minimum recall, maximum false-positive rate)
 FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {
     ("default", "injection", "blind"): (0.416, 0.076),

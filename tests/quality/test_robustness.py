@@ -12,6 +12,9 @@ import pytest
 
 from tests.quality import holdout, holdout_figures
 
+# Cold, the model build and the fold heads take tens of minutes (cached in ~/.cache/guardmesh/detect after).
+pytestmark = pytest.mark.timeout(3600)
+
 LANGUAGES_MIN = 6
 """Languages other than English with blind attacks in them (issue 10 asks for 6 or more)."""
 # (config, goal, table, group) -> minimum recall; table is blind_by_transform, blind_by_language or lofo_by_transform.
