@@ -89,11 +89,15 @@ def render_holdout(h: dict[str, Any]) -> list[str]:
                     f"| {_pct(m, 'fpr')} | {met} |"
                 )
     for config, conf in h["configs"].items():
-        definitions = conf["tool-poisoning"]["real_servers_flagged"]
+        real = {k: m for k, m in conf["tool-poisoning"]["loso_by_source"].items() if k.startswith("mcp-servers")}
+        flagged = sum(m["fp"] for m in real.values())
+        listed = sum(m["benign"] for m in real.values())
         contents = conf["injection"]["real_servers_flagged"]
         lines += [
             "",
-            f"Real MCP server definitions flagged ({config}, LOSO; goal: none): " + (", ".join(definitions) or "none"),
+            f"Real MCP server definitions flagged ({config}, LOSO; goal: none): {flagged} of {listed} ("
+            + ", ".join(f"{k} {m['fp']} of {m['benign']}" for k, m in real.items())
+            + ")",
             f"Real MCP server results, resources and prompts refused ({config}, LOSO): "
             + (", ".join(contents) or "none"),
         ]

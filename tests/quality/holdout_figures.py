@@ -87,7 +87,7 @@ def summary(h: Holdout) -> dict[str, Any]:
                     for src in sorted({source_of(v.sample) for v in l_att + l_ben})
                 },
                 "real_servers_flagged": sorted(
-                    v.sample.id for v in l_ben if v.sample.corpus == "mcp-servers" and v.flagged
+                    v.sample.id for v in l_ben if v.sample.corpus.startswith("mcp-servers") and v.flagged
                 ),
             }
         out["configs"][config] = conf
