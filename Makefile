@@ -81,8 +81,9 @@ e2e: deps
 test: deps lint typecheck imports
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
+# EXAM=1: the final exam of issue 10 only (gm-exam, mcp-servers-exam); the lead runs it once, at the end.
 quality: deps
-	$(PY) hack/quality/evaluate.py
+	$(PY) hack/quality/evaluate.py $(if $(EXAM),--exam)
 
 bench: deps apt
 	$(PY) hack/bench/run.py

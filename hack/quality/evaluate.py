@@ -1,10 +1,14 @@
 """`make quality`: every native content guard against the labelled corpora.
 
+`make quality EXAM=1` (`--exam`) scores only the final exam of issue 10 (corpora.EXAM_CORPORA) with the
+shipped configs, and adds its section to the saved results; it is run once, by the lead, at the end.
+
 Writes docs/quality-results.md (for reading) and docs/quality/results.json (every figure). The
 evaluation itself lives in tests/quality/evaluate.py, which tests/quality/test_quality_floor.py runs too.
 """
 
 import datetime
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -159,6 +163,41 @@ def render_sensitivity(levels: dict[str, dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def render_exam(exam: dict[str, Any]) -> list[str]:
+    """The final exam (`make quality EXAM=1`): gm-exam and mcp-servers-exam, scored once by the lead."""
+    lines = [
+        "## Final exam (issue 10)",
+        "",
+        f"Measured by `{COMMAND} EXAM=1` on {exam['date']} (sensitivity {exam['sensitivity']}): `gm-exam`, written by",
+        "someone who read no detector, gm-train nor gm-heldout, and `mcp-servers-exam`, real servers nobody",
+        "tuning a detector has seen. Scored exactly like the blind set, by the configs and model shipped at",
+        f"that commit ({exam.get('commit', 'unknown')}). Only aggregates; run once, at the end.",
+        "",
+        "| config | goal | attacks | recall | benign | FPR | real-server items | flagged | met |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for config, conf in exam["configs"].items():
+        for goal in holdout_figures.GOALS:
+            m, r = conf[goal]["exam"], conf[goal]["real_servers"]
+            met = "yes" if holdout_figures.goal_met(m) and not r["fp"] else "**no**"
+            lines.append(
+                f"| {config} | {goal} | {m['attacks']:,} | {_pct(m, 'recall')} | {m['benign']:,} | {_pct(m, 'fpr')} "
+                f"| {r['benign']:,} | {r['fp']:,} | {met} |"
+            )
+    for config, conf in exam["configs"].items():
+        for goal in holdout_figures.GOALS:
+            c = conf[goal]
+            lines += ["", f"### Exam, {config}: {goal}", ""]
+            lines += ["Per family:", "", *_rows(c["by_family"], "family")]
+            lines += ["", "Per transform:", "", *_rows(c["by_transform"], "transform")]
+            lines += ["", "Per language:", "", *_rows(c["by_language"], "language")]
+            lines += ["", "Per location:", "", *_rows(c["by_location"], "location")]
+            lines += ["", "Written benign, per kind:", "", *_rows(c["benign_by_kind"], "kind")]
+            flagged = c["real_servers_flagged"]
+            lines += ["", "Real-server items flagged: " + (", ".join(f"`{i}`" for i in flagged) or "none")]
+    return [*lines, ""]
+
+
 def render(figures: dict[str, Any], meta: dict[str, Any]) -> str:
     lines = [
         "# Quality results",
@@ -184,6 +223,7 @@ def render(figures: dict[str, Any], meta: dict[str, Any]) -> str:
         "argument and result sample as hard negatives. It measures the rules against the formats as "
         "documented, not against credentials seen in the wild.",
         "",
+        *(render_exam(figures["exam"]) if figures.get("exam") else []),
         *render_holdout(figures["holdout"]),
         *render_sensitivity(figures["sensitivity"]),
         "## Per guard on all samples (not goal figures: includes what rules were written from)",
@@ -280,10 +320,47 @@ def render(figures: dict[str, Any], meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _saved() -> dict[str, Any]:
+    path = REPO / "docs/quality/results.json"
+    return orjson.loads(path.read_bytes()) if path.is_file() else {}
+
+
+def _write(figures: dict[str, Any], meta: dict[str, Any]) -> None:
+    (REPO / "docs/quality").mkdir(exist_ok=True)
+    (REPO / "docs/quality/results.json").write_bytes(
+        orjson.dumps(figures, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    )
+    (REPO / "docs/quality-results.md").write_text(render(figures, {**meta, "date": figures["date"]}))
+
+
+def run_exam() -> None:
+    """`--exam`: score the final exam only, and add its section to the saved results (nothing else reruns)."""
+    saved = _saved()
+    if "holdout" not in saved:
+        raise SystemExit("no docs/quality/results.json to add the exam to: run `make quality` first")
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    level = "medium"
+    saved["exam"] = {
+        "date": datetime.date.today().isoformat(),
+        "commit": commit.stdout.strip() or "unknown",
+        "sensitivity": level,
+        "configs": holdout_figures.exam_summary(holdout.exam(level)),
+    }
+    _write(saved, manifest())
+    for config, conf in saved["exam"]["configs"].items():
+        for goal, c in conf.items():
+            m, r = c["exam"], c["real_servers"]
+            print(f"exam {config:8} {goal:15} recall {_pct(m, 'recall')}  FPR {_pct(m, 'fpr')}  real flagged {r['fp']}")
+    print("wrote the exam's section of docs/quality-results.md and docs/quality/results.json")
+
+
 def main() -> None:
     if "--render-only" in sys.argv:  # rewrite the page from results.json (after a change of wording)
-        saved = orjson.loads((REPO / "docs/quality/results.json").read_bytes())
+        saved = _saved()
         (REPO / "docs/quality-results.md").write_text(render(saved, {**manifest(), "date": saved["date"]}))
+        return
+    if "--exam" in sys.argv:
+        run_exam()
         return
     meta = manifest()
     pool = all_samples()
@@ -308,11 +385,10 @@ def main() -> None:
         "sensitivity": {level: holdout_figures.summary(holdout.evaluate(level)) for level in ("low", "medium", "high")},
     }
     assert [g.name for g in GUARDS] == list(guards)
-    (REPO / "docs/quality").mkdir(exist_ok=True)
-    (REPO / "docs/quality/results.json").write_bytes(
-        orjson.dumps(figures, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    )
-    (REPO / "docs/quality-results.md").write_text(render(figures, {**meta, "date": figures["date"]}))
+    # An exam already taken stays on the page (its own date and commit say what it measured).
+    if exam := _saved().get("exam"):
+        figures["exam"] = exam
+    _write(figures, meta)
     for name, g in guards.items():
         h = g["headline"]
         print(

@@ -181,3 +181,12 @@ def evaluate(sensitivity: str = "medium") -> Holdout:
     out.verdicts[("loso", "learned")] = loso
     out.verdicts[("lofo", "learned")] = lofo
     return out
+
+
+def exam(sensitivity: str = "medium") -> dict[str, list[Verdict]]:
+    """The final exam (corpora.EXAM_CORPORA), scored like the blind set by the shipped configs and model:
+    config -> verdicts. Only `hack/quality/evaluate.py --exam` calls this (the lead, once); nothing that
+    tunes a detector may, and only aggregates of it are ever written."""
+    shipped = Provider(shipped_model())
+    pool = [s for name in corpora.EXAM_CORPORA for s in corpora.samples(name) if goal_of(s)]
+    return {config: run(pool, config, shipped, sensitivity) for config in CONFIGS}

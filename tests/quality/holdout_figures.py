@@ -97,3 +97,30 @@ def summary(h: Holdout) -> dict[str, Any]:
 def goal_met(fig: Metrics) -> bool:
     recall, fpr = fig["recall"], fig["fpr"]
     return recall is not None and fpr is not None and recall >= GOAL_RECALL and fpr <= GOAL_FPR
+
+
+def exam_summary(verdicts: dict[str, list[Verdict]]) -> dict[str, Any]:
+    """Aggregates of the final exam per config and goal (holdout.exam): the blind set's breakdowns, and the
+    real-server definitions flagged (ids of real servers' items only: never a written sample's)."""
+    out: dict[str, Any] = {}
+    for config, vs in verdicts.items():
+        conf: dict[str, Any] = {}
+        for goal in GOALS:
+            att, ben = _split(vs, goal)
+            written = [v for v in ben if not v.sample.corpus.startswith("mcp-servers")]
+            real = [v for v in ben if v.sample.corpus.startswith("mcp-servers")]
+            conf[goal] = {
+                "exam": metrics(att, written),
+                "by_family": _by(att, written, lambda v: v.sample.family),
+                "by_location": _by(att, written, lambda v: v.sample.location),
+                "by_transform": _by(att, written, transform),
+                "by_language": _by(att, written, language),
+                "benign_by_kind": {
+                    k: metrics([], [v for v in written if str(v.sample.source.get("kind") or "other") == k])
+                    for k in sorted({str(v.sample.source.get("kind") or "other") for v in written})
+                },
+                "real_servers": metrics([], real),
+                "real_servers_flagged": sorted(v.sample.id for v in real if v.flagged),
+            }
+        out[config] = conf
+    return out
