@@ -48,7 +48,7 @@ guards:
 	@bash hack/build-guards.sh >/dev/null
 
 # etcd, kube-apiserver, controller-manager, scheduler, KWOK and helm for hack/cluster (a cold build takes ~30 min),
-# and kubelet, kube-proxy, kube-router and pause for its real node (`hack/cluster up --pods`).
+# and kubelet, kube-proxy, kube-router, pause and CoreDNS for its real node (`hack/cluster up --pods`).
 cluster-bins: python apt
 	@hack/cluster build --pods >/dev/null
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import plane_dns
 import plane_images
 import plane_node
 from plane_build import (
@@ -32,8 +33,10 @@ from plane_build import (
     PlaneError,
     bin_dir,
     build,
+    build_dns,
     build_node,
     built,
+    dns_bin,
     locked,
     log,
     node_built,
@@ -334,7 +337,9 @@ def up(d: Path, nodes: int, owner_pid: int | None, pods: bool = False) -> dict[s
     if pods:
         plane_node.check_host()
         build_node()
+        build_dns()
         plane_images.pause_image()
+        plane_images.coredns_image()
     d = d.resolve()
     with locked(d / ".lock"):
         state = read_state(d)
@@ -428,7 +433,8 @@ def _start_pods(d: Path, bins: Path, nodes: int) -> dict[str, Any]:
         make_pki(d / "pki", server, net.service_cidr, [net.host_ip, "127.0.0.1"], (NODE_NAME, net.node_ip))
         shutil.copyfile(d / "pki" / "admin.kubeconfig", d / "kubeconfig")
         (d / "kubeconfig").chmod(0o600)
-        files = plane_node.write_configs(d, net, server, plane_images.PAUSE_REF)
+        dns_ref, dns_image = plane_images.coredns_image()
+        files = plane_node.write_configs(d, net, server, plane_images.PAUSE_REF, plane_dns.cluster_ip(net.service_cidr))
         argv = {**commands(d, bins, ports, net), **plane_node.commands(d, net, Path(state["node_bin"]), files)}
         state["argv"] = argv
         state_path(d).write_text(json.dumps(state, indent=2) + "\n")
@@ -442,9 +448,11 @@ def _start_pods(d: Path, bins: Path, nodes: int) -> dict[str, Any]:
         api = Api(server, d / "pki")
         sock = Path(state["pods"]["containerd"])
         wait.until("containerd's socket", sock.exists)
-        plane_images.import_into(sock, plane_images.pause_image())
+        for archive in (plane_images.pause_image(), dns_image):
+            plane_images.import_into(sock, archive)
         wait.until("the API server to be ready", lambda: api.call("GET", "/readyz")[0] == 200)
         log(f"API server ready ({wait.elapsed():.1f}s)")
+        plane_dns.deploy(api.call, net.service_cidr, dns_ref)
         plane_node.make_cgroups(net)
         for name in ("kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"):
             pids[name] = start(d, name, argv[name], env)
@@ -478,6 +486,8 @@ def _converge_pods(api: Api, wait: Waiter, ports: dict[str, int], net: Net) -> N
         lambda: api.call("GET", "/api/v1/namespaces/default/serviceaccounts/default")[0] == 200,
     )
     log(f"kube-proxy, kube-router and the controllers healthy ({wait.elapsed():.1f}s)")
+    wait.until("the cluster DNS (CoreDNS behind kube-dns) to be ready", lambda: plane_dns.ready(api.call))
+    log(f"cluster DNS ready at {plane_dns.cluster_ip(net.service_cidr)} ({wait.elapsed():.1f}s)")
 
 
 def _converge(api: Api, wait: Waiter, ports: dict[str, int], nodes: int) -> None:
@@ -667,7 +677,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.cmd == "build" and args.check:
-            if not built() or (args.pods and not node_built()):
+            if not built() or (args.pods and not (node_built() and dns_bin().is_file())):
                 log("not built yet: run `make cluster-bins` or `hack/cluster build` (cold: ~25 min on 2 cores)")
                 return 3
             print(bin_dir())
@@ -675,6 +685,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(build())
             if args.pods:
                 build_node()
+                build_dns()
         elif args.cmd == "up":
             if args.nodes < 1:
                 raise PlaneError("--nodes must be at least 1")

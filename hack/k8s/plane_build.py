@@ -36,6 +36,7 @@ ETCD = _pinned("etcd", "go.etcd.io/etcd/server/v3")
 KWOK = _pinned("kwok", "sigs.k8s.io/kwok")
 HELM = _pinned("helm", "helm.sh/helm/v4")
 KUBE_ROUTER = _pinned("kube-router", "github.com/cloudnativelabs/kube-router/v2")
+COREDNS = _pinned("coredns", "github.com/coredns/coredns")
 PAUSE_TAG = "3.10.2"
 """Version stamped into the pause binary, built from the Kubernetes module's build/pause/linux/pause.c."""
 
@@ -163,7 +164,13 @@ def _go() -> str:
     return go
 
 
-def _go_build(go: str, module: str, out: Path, builds: dict[str, tuple[tuple[str, str], ...]] = BUILDS) -> None:
+def _go_build(
+    go: str,
+    module: str,
+    out: Path,
+    builds: dict[str, tuple[tuple[str, str], ...]] = BUILDS,
+    env: dict[str, str] | None = None,
+) -> None:
     """Build a wrapper module's missing binaries in one `go build` (packages share one compile)."""
     todo = [(pkg, name) for pkg, name in builds[module] if not (out / name).is_file()]
     if not todo:
@@ -174,7 +181,13 @@ def _go_build(go: str, module: str, out: Path, builds: dict[str, tuple[tuple[str
         # One package: -o names the file (etcd's package path ends in /v3); several: -o is a directory.
         target = Path(tmp) / todo[0][1] if len(todo) == 1 else Path(tmp + "/")
         cmd = [go, "build", "-mod=readonly", "-p", "2", "-trimpath", f"-ldflags={_ldflags(module)}", "-o", str(target)]
-        proc = subprocess.run([*cmd, *(pkg for pkg, _ in todo)], cwd=MODULES / module, capture_output=True, text=True)
+        proc = subprocess.run(
+            [*cmd, *(pkg for pkg, _ in todo)],
+            cwd=MODULES / module,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout + proc.stderr[-6000:])
             raise PlaneError(f"go build in hack/k8s/{module} failed")
@@ -266,3 +279,40 @@ def build_node() -> Path:
         with (out.parent / "build-times.txt").open("a") as fh:
             fh.write(f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} {took:.0f}s\n")
     return node_bin_dir()
+
+
+# The cluster DNS of `hack/cluster up --pods`: CoreDNS from hack/k8s/coredns (a main.go importing the plugins its
+# Corefile uses), static (CGO off) since its image holds the binary alone.
+DNS_BUILDS: dict[str, tuple[tuple[str, str], ...]] = {"coredns": (("guardmesh.dev/hack/k8s/coredns", "coredns"),)}
+DNS_ENV = {"CGO_ENABLED": "0"}
+
+
+def dns_key() -> str:
+    """Cache key of CoreDNS: its pinned version, the wrapper module (plugins included) and the build flags."""
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum", "main.go"):
+        digest.update((MODULES / "coredns" / name).read_bytes())
+    digest.update((_ldflags("coredns") + repr(sorted(DNS_ENV.items()))).encode())
+    return f"coredns-{COREDNS}-{digest.hexdigest()[:10]}"
+
+
+def dns_bin() -> Path:
+    return CACHE / "k8s" / dns_key() / "bin" / "coredns"
+
+
+def build_dns() -> Path:
+    """The CoreDNS binary, once per key; a warm cache returns at once."""
+    if dns_bin().is_file():
+        return dns_bin()
+    with locked(CACHE / ".locks" / "k8s-dns-build.lock"):
+        if dns_bin().is_file():
+            return dns_bin()
+        out = dns_bin().parent
+        out.mkdir(parents=True, exist_ok=True)
+        start = time.monotonic()
+        log(f"building CoreDNS {COREDNS} into {out} (cold: ~4 min on 2 cores)")
+        _go_build(_go(), "coredns", out, DNS_BUILDS, DNS_ENV)
+        took = time.monotonic() - start
+        with (out.parent / "build-times.txt").open("a") as fh:
+            fh.write(f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} {took:.0f}s\n")
+    return dns_bin()

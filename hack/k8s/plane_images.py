@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from plane_build import CACHE, PAUSE_TAG, ROOT, PlaneError, log, node_bin_dir
+from plane_build import CACHE, COREDNS, PAUSE_TAG, ROOT, PlaneError, dns_bin, log, node_bin_dir
 
 IMAGES = CACHE / "images"
 PAUSE_REF = f"localhost/guardmesh/pause:{PAUSE_TAG}"
@@ -132,6 +132,17 @@ def pause_image() -> Path:
     if not out.exists():
         scratch_archive(out, PAUSE_REF, {"/pause": binary}, ["/pause"])
     return out
+
+
+def coredns_image() -> tuple[str, Path]:
+    """The cluster DNS: the static CoreDNS binary of hack/k8s/coredns, alone in an image."""
+    binary = dns_bin()
+    key = _digest([binary.read_bytes()])
+    ref = f"localhost/guardmesh/coredns:{COREDNS}-{key}"
+    out = IMAGES / f"coredns-{key}.tar"
+    if not out.exists():
+        scratch_archive(out, ref, {"/coredns": binary}, ["/coredns"])
+    return ref, out
 
 
 def collector_image(binary: Path) -> tuple[str, Path]:

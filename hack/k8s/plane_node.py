@@ -170,7 +170,7 @@ def in_node(net: Net, argv: list[str]) -> list[str]:
 # --- configuration files -------------------------------------------------------------------------
 
 
-def write_configs(d: Path, net: Net, server: str, pause_ref: str) -> dict[str, Path]:
+def write_configs(d: Path, net: Net, server: str, pause_ref: str, cluster_dns: str) -> dict[str, Path]:
     """containerd, CNI, kubelet and kube-proxy configuration under d/node."""
     node = d / "node"
     for sub in ("containerd", "cni/net.d", "cni/ipam", "kubelet", "pod-logs"):
@@ -263,6 +263,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
             "x509": {"clientCAFile": str(pki / "ca.crt")},
         },
         "authorization": {"mode": "Webhook"},
+        # The kube-dns Service (CoreDNS, hack/k8s/plane_dns.py): every ClusterFirst pod's nameserver.
+        "clusterDNS": [cluster_dns],
         "clusterDomain": "cluster.local",
         "resolvConf": str(node / "resolv.conf"),
         "podLogsDir": str(node / "pod-logs"),
@@ -279,8 +281,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
         "maxPods": 60,
     }
     files["kubelet"].write_text(json.dumps(kubelet, indent=2) + "\n")
-    # Pods get no DNS server (none runs here); they use Service IPs and the Service environment variables.
-    (node / "resolv.conf").write_text("search cluster.local\noptions ndots:1\n")
+    # The node's own resolver, which pods with dnsPolicy Default (CoreDNS itself) get: none, since the node has no
+    # route out of this machine. Cluster names are CoreDNS's.
+    (node / "resolv.conf").write_text("# no upstream resolver: the node reaches nothing outside this machine\n")
     proxy = {
         "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
         "kind": "KubeProxyConfiguration",

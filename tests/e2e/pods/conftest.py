@@ -14,9 +14,10 @@ import pytest
 
 from tests.support.cluster import ClusterError, PodsCluster, running_pods_cluster, wait_until
 from tests.support.peers import REPO_ROOT
-from tests.support.workloads import as_stream, example_servers, renamed
+from tests.support.workloads import EXAMPLES, as_stream, example_servers, renamed
 
 RELEASE_NS = "guardmesh-system"
+OPERATOR = "app.kubernetes.io/component=operator"
 APP_NS = "my-mcp"
 CHART = REPO_ROOT / "charts" / "guardmesh"
 PROBE = Path(__file__).with_name("probe.py")
@@ -155,3 +156,33 @@ def ready_pods(pods: PodsCluster, app: str, count: int = 1, timeout: float = 180
         return ready if len(ready) == count and len(live) == count else None
 
     return wait_until(f"{count} Ready pod(s) of {app}", probe_pods, timeout=timeout, interval=1)
+
+
+def operator_pods(pods: PodsCluster) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = pods.kubectl_json("get", "pods", "-n", RELEASE_NS, "-l", OPERATOR)["items"]
+    return [p for p in items if "deletionTimestamp" not in p["metadata"]]
+
+
+def operator_ready(pods: PodsCluster) -> dict[str, Any]:
+    def ready() -> dict[str, Any] | None:
+        live = operator_pods(pods)
+        ok = [
+            p
+            for p in live
+            if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+        ]
+        return ok[0] if len(live) == 1 and ok else None
+
+    return wait_until("the operator pod to be Ready", ready, timeout=240, interval=1)
+
+
+@pytest.fixture(scope="package")
+def release(pods: PodsCluster, app_namespace: str) -> dict[str, Any]:
+    """README steps 1 and 2: `helm install` with the images built here, then the example guards and baseline.
+
+    One release for the package; test_real_pods.py, which sorts last, upgrades, breaks and finally uninstalls it."""
+    helm(pods, *install_args(pods))
+    pods.kubectl(
+        "apply", "-n", app_namespace, "-f", str(EXAMPLES / "guards"), "-f", str(EXAMPLES / "policies" / "baseline.yaml")
+    )
+    return operator_ready(pods)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.pods.conftest import probe
 from tests.support.cluster import HACK_CLUSTER, Cluster, PodsCluster, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -38,6 +40,29 @@ def test_the_node_runs_kubelet_and_containerd_in_its_own_network_namespace(pods:
     host = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
     assert f"{state['netns']}" not in host
     assert state["service_cidr"].split("/")[0] not in host
+
+
+def test_service_names_resolve_in_pods(pods: PodsCluster, app_namespace: str) -> None:
+    """CoreDNS behind the kube-dns Service, whose address the kubelet gives every pod as its nameserver."""
+    dns_ip = str(ipaddress.ip_network(pods.state()["pods"]["service_cidr"])[10])
+    assert pods.kubectl_json("get", "service", "kube-dns", "-n", "kube-system")["spec"]["clusterIP"] == dns_ip
+    resolv = pods.kubectl("exec", "-n", app_namespace, "client", "--", "cat", "/etc/resolv.conf").splitlines()
+    assert f"nameserver {dns_ip}" in resolv
+    assert f"search {app_namespace}.svc.cluster.local svc.cluster.local cluster.local" in resolv
+    api = pods.kubectl("get", "service", "kubernetes", "-n", "default", "-o", "jsonpath={.spec.clusterIP}")
+    server = pods.kubectl("get", "service", "everything", "-n", app_namespace, "-o", "jsonpath={.spec.clusterIP}")
+    for name, address in (
+        ("kubernetes.default.svc", api),  # where a pod's clients find the API server's keys
+        ("everything", server),  # a Service of the pod's own namespace, through the search list
+        (f"everything.{app_namespace}.svc.cluster.local", server),
+    ):
+        assert probe(pods, "resolve", name) == {"addresses": [address]}, name
+    # No upstream: the node reaches nothing outside this machine, and other names fail at once.
+    assert "error" in probe(pods, "resolve", "example.com")
+    (coredns,) = pods.kubectl_json("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns")["items"]
+    assert coredns["spec"]["containers"][0]["image"].startswith("localhost/guardmesh/coredns:v1.15.0-")
+    assert coredns["spec"]["securityContext"]["runAsUser"] == 65532
+    assert coredns["status"]["containerStatuses"][0]["restartCount"] == 0
 
 
 def _mounts_under(path: Path) -> list[str]:
@@ -80,6 +105,9 @@ def test_up_pods_runs_a_container_and_down_undoes_everything(tmp_path: Path) -> 
         assert pod["status"]["podIP"].startswith(state["pods"]["pod_cidr"].split(".0.0/")[0])
         pids = [int(p.read_text()) for p in (d / "pids").glob("*.pid")]
         assert len(pids) == 8
+        # The second node has its own cluster DNS, on its own Service range.
+        dns = plane.kubectl("get", "service", "kube-dns", "-n", "kube-system", "-o", "jsonpath={.spec.clusterIP}")
+        assert dns == str(ipaddress.ip_network(state["pods"]["service_cidr"])[10])
         cgroup = Path("/sys/fs/cgroup/memory") / f"guardmesh-{state['pods']['slot']}"
         assert any(cgroup.rglob("cgroup.procs"))
         assert _mounts_under(d)

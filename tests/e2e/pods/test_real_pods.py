@@ -1,7 +1,9 @@
 """GuardMesh in real pods: README's "Protect your own MCP server", step by step, on a one-node cluster with a real
 kubelet, containerd + runc, kube-proxy (iptables) and kube-router (NetworkPolicy), with the images built here.
 
-The tests share one release and run in file order: install, opt in, traffic, failures, upgrades, uninstall.
+The tests share one release (the package's `release` fixture) and run in file order: install, opt in, traffic,
+failures, upgrades, uninstall. The other modules of this package (test_baselines.py, test_identity.py) sort before
+this one and run on the same release before it is upgraded, broken and uninstalled here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from tests.e2e.pods.conftest import (
     RELEASE_NS,
     helm,
     image,
-    install_args,
+    operator_pods,
+    operator_ready,
     probe,
     ready_pods,
     service_url,
@@ -30,26 +33,7 @@ from tests.support.workloads import EXAMPLES
 pytestmark = pytest.mark.e2e
 
 SIDECAR = "guardmesh-sidecar"
-OPERATOR = "app.kubernetes.io/component=operator"
 GUARD_DENIED = -32050
-
-
-def _operator_pods(pods: PodsCluster) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = pods.kubectl_json("get", "pods", "-n", RELEASE_NS, "-l", OPERATOR)["items"]
-    return [p for p in items if "deletionTimestamp" not in p["metadata"]]
-
-
-def _operator_ready(pods: PodsCluster) -> dict[str, Any]:
-    def ready() -> dict[str, Any] | None:
-        live = _operator_pods(pods)
-        ok = [
-            p
-            for p in live
-            if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
-        ]
-        return ok[0] if len(live) == 1 and ok else None
-
-    return wait_until("the operator pod to be Ready", ready, timeout=240, interval=1)
 
 
 def _operator_log(pods: PodsCluster, pod: dict[str, Any]) -> str:
@@ -91,16 +75,6 @@ def _labelled_pod(name: str, image_ref: str) -> dict[str, Any]:
             ],
         },
     }
-
-
-@pytest.fixture(scope="module")
-def release(pods: PodsCluster, app_namespace: str) -> dict[str, Any]:
-    """README steps 1 and 2: `helm install` with the images built here, then the example guards and baseline."""
-    helm(pods, *install_args(pods))
-    pods.kubectl(
-        "apply", "-n", app_namespace, "-f", str(EXAMPLES / "guards"), "-f", str(EXAMPLES / "policies" / "baseline.yaml")
-    )
-    return _operator_ready(pods)
 
 
 def test_helm_install_alone_runs_the_operator_as_a_pod(pods: PodsCluster, release: dict[str, Any]) -> None:
@@ -244,7 +218,7 @@ def _create(pods: PodsCluster, name: str) -> tuple[bool, str]:
 def _scale_operator(pods: PodsCluster, replicas: int) -> None:
     pods.kubectl("scale", "deployment", "guardmesh-operator", "-n", RELEASE_NS, f"--replicas={replicas}")
     if replicas == 0:
-        wait_until("the operator pod to be gone", lambda: not _operator_pods(pods), timeout=120, interval=1)
+        wait_until("the operator pod to be gone", lambda: not operator_pods(pods), timeout=120, interval=1)
         # The Service's endpoints follow the pod; give kube-proxy and the API server's resolver that moment.
         wait_until(
             "no webhook endpoints",
@@ -256,7 +230,7 @@ def _scale_operator(pods: PodsCluster, replicas: int) -> None:
             timeout=60,
         )
     else:
-        _operator_ready(pods)
+        operator_ready(pods)
 
 
 def test_failure_policy_is_honoured_while_the_operator_is_down(pods: PodsCluster, release: dict[str, Any]) -> None:
@@ -299,20 +273,20 @@ def test_failure_policy_is_honoured_while_the_operator_is_down(pods: PodsCluster
         "--wait",
         "--timeout=5m",
     )
-    _operator_ready(pods)
+    operator_ready(pods)
 
 
 def test_pods_created_while_the_operator_crashes_are_injected_or_refused(
     pods: PodsCluster, release: dict[str, Any]
 ) -> None:
     """Under failurePolicy Fail, no opted-in pod created around an operator crash runs without its sidecar."""
-    operator = _operator_ready(pods)
+    operator = operator_ready(pods)
     pods.kubectl("delete", "pod", operator["metadata"]["name"], "-n", RELEASE_NS, "--grace-period=0", "--force")
     outcomes = []
     for i in range(6):
         outcomes.append(_create(pods, f"around-crash-{i}"))
         time.sleep(2)
-    new = _operator_ready(pods)
+    new = operator_ready(pods)
     assert new["metadata"]["name"] != operator["metadata"]["name"]
     admitted = [f"around-crash-{i}" for i, (ok, _) in enumerate(outcomes) if ok]
     for name in admitted:
@@ -326,7 +300,7 @@ def test_pods_created_while_the_operator_crashes_are_injected_or_refused(
 
 
 def test_helm_upgrade_with_new_images_rolls_the_operator(pods: PodsCluster, release: dict[str, Any]) -> None:
-    old = _operator_ready(pods)
+    old = operator_ready(pods)
     refs = {}
     for name in ("operator", "sidecar"):
         repository, tag = image(pods, name)
@@ -345,7 +319,7 @@ def test_helm_upgrade_with_new_images_rolls_the_operator(pods: PodsCluster, rele
         "--wait",
         "--timeout=5m",
     )
-    new = _operator_ready(pods)
+    new = operator_ready(pods)
     assert new["metadata"]["name"] != old["metadata"]["name"]
     assert new["spec"]["containers"][0]["image"] == refs["operator"]
     pods.kubectl("rollout", "restart", "deployment/everything", "-n", APP_NS)
@@ -370,7 +344,7 @@ def test_the_classic_sidecar_mode_on_a_real_pod(pods: PodsCluster, release: dict
         "--wait",
         "--timeout=5m",
     )
-    _operator_ready(pods)
+    operator_ready(pods)
     pods.kubectl("rollout", "restart", "deployment/everything", "-n", APP_NS)
 
     def classic() -> dict[str, Any] | None:
@@ -400,6 +374,6 @@ def test_helm_uninstall_leaves_only_the_kept_crds(pods: PodsCluster, release: di
     ):
         left = pods.kubectl_json("get", kind, "-l", selector)["items"]
         assert left == [], [o["metadata"]["name"] for o in left]
-    wait_until("the operator pod to go", lambda: not _operator_pods(pods), timeout=120, interval=1)
+    wait_until("the operator pod to go", lambda: not operator_pods(pods), timeout=120, interval=1)
     crds = {c["metadata"]["name"] for c in pods.kubectl_json("get", "crds")["items"]}
     assert {"securityguards.guardmesh.dev", "policies.guardmesh.dev"} <= crds
