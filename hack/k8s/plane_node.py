@@ -377,15 +377,21 @@ def restore_sysctls() -> None:
 # --- tearing down ----------------------------------------------------------------------------------
 
 
+def _cgroup_dirs(net: Net) -> list[Path]:
+    """The node's cgroup directories in every hierarchy, deepest first. os.walk, not Path.rglob: runc removes a
+    container's cgroups while its processes are killed, and rglob raises on a directory that vanished mid-walk."""
+    found: list[Path] = []
+    for hierarchy in CGROUP_ROOT.iterdir():
+        for top, _, _ in os.walk(hierarchy / net.cgroup.lstrip("/")):
+            found.append(Path(top))
+    return sorted(found, key=lambda p: len(p.parts), reverse=True)
+
+
 def _pids_in_cgroups(net: Net) -> set[int]:
     pids: set[int] = set()
-    for hierarchy in CGROUP_ROOT.iterdir():
-        base = hierarchy / net.cgroup.lstrip("/")
-        if not base.is_dir():
-            continue
-        for procs in base.rglob("cgroup.procs"):
-            with contextlib.suppress(OSError, ValueError):
-                pids.update(int(p) for p in procs.read_text().split())
+    for cgroup in _cgroup_dirs(net):
+        with contextlib.suppress(OSError, ValueError):
+            pids.update(int(p) for p in (cgroup / "cgroup.procs").read_text().split())
     return pids
 
 
@@ -451,15 +457,9 @@ def make_cgroups(net: Net) -> None:
 
 
 def remove_cgroups(net: Net) -> None:
-    for hierarchy in CGROUP_ROOT.iterdir():
-        base = hierarchy / net.cgroup.lstrip("/")
-        if not base.is_dir():
-            continue
-        for sub in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            with contextlib.suppress(OSError):
-                sub.rmdir()
+    for cgroup in _cgroup_dirs(net):
         with contextlib.suppress(OSError):
-            base.rmdir()
+            cgroup.rmdir()
 
 
 def delete_netns(net: Net) -> None:
