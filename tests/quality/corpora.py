@@ -64,8 +64,10 @@ ALL_CORPORA = CORPORA + NEW_CORPORA
 """Every corpus a tuning or development run may read."""
 EXAM_CORPORA = ("gm-exam", "mcp-servers-exam")
 """The final exam of issue 10 (``hack/quality/exam/``): attacks and hard negatives by an author who
-read no detector nor any other set, and real servers nobody tuning has seen. Not in ``ALL_CORPORA``:
-read only by name (``samples("gm-exam")``), and only by the harness's explicit exam switch."""
+read no detector nor any other set, and real servers nobody tuning has seen. Not in ``ALL_CORPORA``,
+nor in the manifest's ``corpora`` (its counts are under ``exam_corpora``), nor beside the other
+files (``exam/`` of the samples directory): read only by name (``samples("gm-exam")``), and only by
+the harness's explicit exam switch."""
 TOOL_POISONING_FAMILIES = (
     "tp-hidden-instruction",
     "tp-exfil-params",
@@ -143,7 +145,9 @@ def samples(corpus: str | None = None) -> Iterator[Sample]:
     if corpus is not None and corpus not in ALL_CORPORA + EXAM_CORPORA:
         raise ValueError(f"unknown corpus {corpus!r}; expected one of {', '.join(ALL_CORPORA + EXAM_CORPORA)}")
     for name in CORPORA if corpus is None else (corpus,):
-        with (samples_dir() / f"{name}.jsonl").open("rb") as f:
+        # The exam sits in a folder of its own, apart from what tuning runs list.
+        folder = samples_dir() / "exam" if name in EXAM_CORPORA else samples_dir()
+        with (folder / f"{name}.jsonl").open("rb") as f:
             for n, line in enumerate(f, start=1):
                 try:
                     yield _sample(orjson.loads(line))

@@ -7,12 +7,14 @@ import pytest
 from tests.quality.corpora import (
     ALL_CORPORA,
     CORPORA,
+    EXAM_CORPORA,
     FAMILIES,
     INJECTION_FAMILIES,
     TOOL_POISONING_FAMILIES,
     Sample,
     manifest,
     samples,
+    samples_dir,
     str_at,
 )
 
@@ -190,3 +192,112 @@ def test_heldout_listings_name_their_poisoned_tool(heldout: list[Sample]) -> Non
             context = {t["name"] for t in s.source["context_tools"]}
             assert context, s.id
             assert not context & {t["name"] for t in tools} - {s.source["tool"]}, s.id
+
+
+# The final exam (hack/quality/exam): present and well formed, checked on its shape and counts only.
+# Nothing here prints a sample's text, and no detector runs on it.
+_EXAM_MIN_PER_FAMILY = 100
+_EXAM_ENCODINGS = {"base64", "hex", "spaced", "zero-width", "homoglyph", "leet", "unicode-tags"}
+_EXAM_TP_TRANSFORMS = {"paraphrase", "typo", "padding", *_EXAM_ENCODINGS}
+_EXAM_PI_TRANSFORMS = {"paraphrase", "typo", "rot13", "url", "reversed", "fullwidth", *_EXAM_ENCODINGS}
+_EXAM_LANGUAGES = {"hi", "tr", "nl", "pl", "vi", "id", "sv", "uk", "es", "de", "fr", "pt", "zh", "ja"}
+_EXAM_MIN_SERVERS = 15
+
+
+@pytest.fixture(scope="module")
+def exam() -> list[Sample]:
+    return list(samples("gm-exam"))
+
+
+@pytest.fixture(scope="module")
+def exam_servers() -> list[Sample]:
+    return list(samples("mcp-servers-exam"))
+
+
+def test_the_exam_is_kept_apart_from_every_tuning_stream() -> None:
+    assert not set(EXAM_CORPORA) & set(ALL_CORPORA)
+    assert not {s.corpus for s in samples()} & set(EXAM_CORPORA)
+    assert not set(manifest()["corpora"]) & set(EXAM_CORPORA)
+    assert not {p.stem for p in samples_dir().glob("*.jsonl")} & set(EXAM_CORPORA)
+
+
+def test_the_exam_corpora_match_their_manifest_entries(exam: list[Sample], exam_servers: list[Sample]) -> None:
+    listed = manifest()["exam_corpora"]
+    assert set(listed) == set(EXAM_CORPORA)
+    assert listed["gm-exam"]["samples"] == len(exam)
+    assert listed["mcp-servers-exam"]["samples"] == len(exam_servers)
+    ids = Counter(s.id for s in exam + exam_servers)
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert 1500 <= len(exam) <= 3500
+
+
+def test_exam_samples_carry_a_family_kind_and_location_that_agree(exam: list[Sample]) -> None:
+    for s in exam:
+        assert s.corpus == "gm-exam", s.id
+        assert s.method in _METHODS[s.location], s.id
+        assert s.direction == "server-to-client", s.id
+        assert isinstance(s.message["result"], dict), s.id
+        if s.label == "benign":
+            assert s.family is None, s.id
+            assert s.category is None, s.id
+            assert s.source["kind"] in ("carrier", "hard-negative"), s.id
+            continue
+        assert s.source["kind"] == "attack", s.id
+        if s.family in TOOL_POISONING_FAMILIES:
+            assert (s.location, s.category) == ("tool-definition", "tool-poisoning"), s.id
+        else:
+            assert s.family in INJECTION_FAMILIES, s.id
+            assert s.location in ("result", "resource", "prompt"), s.id
+            assert (s.category or "").startswith("prompt-injection/"), s.id
+
+
+def test_the_exam_covers_every_family_and_both_kinds_of_benign(exam: list[Sample]) -> None:
+    families = Counter(s.family for s in exam if s.label == "attack")
+    assert set(families) == set(FAMILIES)
+    assert {f: n for f, n in families.items() if n < _EXAM_MIN_PER_FAMILY} == {}
+    for location in ("tool-definition", "result", "resource", "prompt"):
+        kinds = Counter(s.source["kind"] for s in exam if s.label == "benign" and s.location == location)
+        assert kinds["carrier"] > 0, location
+        assert kinds["hard-negative"] > 0, location
+
+
+def test_the_exam_has_robustness_transforms_and_languages_for_both_locations(exam: list[Sample]) -> None:
+    for families, wanted in ((TOOL_POISONING_FAMILIES, _EXAM_TP_TRANSFORMS), (INJECTION_FAMILIES, _EXAM_PI_TRANSFORMS)):
+        transforms = {s.source.get("transform") for s in exam if s.family in families}
+        assert transforms >= wanted, families
+        assert {t.removeprefix("lang:") for t in transforms if t and t.startswith("lang:")} == _EXAM_LANGUAGES, families
+
+
+def test_exam_listings_name_their_poisoned_tool_and_the_agent_context(exam: list[Sample]) -> None:
+    for s in exam:
+        if s.location != "tool-definition":
+            continue
+        tools = s.message["result"]["tools"]
+        names = [t["name"] for t in tools]
+        assert len(names) >= 2, s.id
+        assert len(set(names)) == len(names), s.id
+        for t in tools:
+            assert isinstance(t["description"], str), s.id
+            assert t["inputSchema"]["type"] == "object", s.id
+        context = {t["name"] for t in s.source["context_tools"]}
+        assert context, s.id
+        assert not context & set(names) - {s.source.get("tool")}, s.id
+        if s.label == "attack":
+            assert s.source["tool"] in names, s.id
+
+
+def test_the_exam_servers_are_new_real_servers(exam_servers: list[Sample], every_sample: list[Sample]) -> None:
+    assert {s.label for s in exam_servers} == {"benign"}
+    assert {s.source["kind"] for s in exam_servers} == {"real-server"}
+    with_tools = {s.source["server"] for s in exam_servers if s.location == "tool-definition"}
+    assert len(with_tools) >= _EXAM_MIN_SERVERS
+    package = {s.source["package"].rsplit("@", 1)[0] for s in exam_servers}
+    earlier = {s.source["package"].rsplit("@", 1)[0] for s in every_sample if s.corpus in _REAL_SERVER_CORPORA}
+    assert not package & earlier
+
+
+def test_every_exam_server_is_captured_or_its_failure_recorded(exam_servers: list[Sample]) -> None:
+    captured = {s.source["server"] for s in exam_servers}
+    failures = manifest()["exam_server_failures"]
+    for server in manifest()["exam_servers"]:
+        assert (server in captured) != (server in failures), server
