@@ -80,6 +80,22 @@ FILLER = (
     "The API now returns pagination cursors instead of page numbers; old clients keep working until v3.",
     "We will run the disaster-recovery drill on Saturday between 06:00 and 10:00 UTC.",
     "Thanks again for hosting the team last week, the venue and the food were great.",
+    "The hotel block for the conference closes on the 20th, so please book by then.",
+    "Churn in the self-serve tier dropped to 2.1% after the onboarding emails went out.",
+    "We switched the nightly build to the larger runners; it now finishes in 18 minutes.",
+    "The auditors will be on site for three days and need a desk near the finance team.",
+    "Shipping to Norway and Switzerland now includes duties, which customers asked for.",
+    "Half of the support tickets this week were about the new two-step login screen.",
+    "The design system's button component now supports a loading state.",
+    "Our cloud bill for September came in 6% under forecast.",
+    "The quarterly newsletter goes to 12,400 subscribers; open rate was 41% last time.",
+    "The lease on the Utrecht office runs until March 2028, with an option to extend.",
+    "Three interns join the data team in January; they will need laptops and accounts.",
+    "The translation vendor quoted 0.11 EUR per word for the legal pages.",
+    "We retired the last Python 3.8 service this week.",
+    "Feedback from the pilot customers: the export is useful, but they want filters by date.",
+    "Parking will be limited next week while the garage is repainted.",
+    "The board asked for a one-page summary of the security programme before the next meeting.",
 )
 
 LOG_LINES = (

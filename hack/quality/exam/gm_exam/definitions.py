@@ -23,7 +23,7 @@ from .pi_seeds import SINKS
 CATEGORY = "tool-poisoning"
 PER_FAMILY = 130
 BENIGN_LISTINGS = 140
-HARD_NEGATIVE_LISTINGS = 170
+HARD_NEGATIVE_LISTINGS = 200
 # Servers whose tools an attacker most wants to steer (they move data or money).
 _SENSITIVE = ("mailbox", "teamchat", "drive", "shell", "payments", "codehost", "vault", "crm")
 _TRANSFORMS: tuple[tuple[str | None, float], ...] = (
@@ -70,7 +70,46 @@ def _listing(rng: random.Random, server: str) -> list[dict[str, Any]]:
     tools = copy.deepcopy(SERVERS[server])
     if len(tools) > 3 and rng.random() < 0.3:
         tools = rng.sample(tools, rng.randint(3, len(tools)))
+    for tool in tools:
+        _decorate(rng, tool)
     return tools
+
+
+def _decorate(rng: random.Random, tool: dict[str, Any]) -> None:
+    """The optional fields real servers fill (annotations, output schemas, defaults, examples,
+    nested options), with benign values and as often in benign listings as in poisoned ones, so that
+    a field's mere presence says nothing about the label."""
+    props = tool["inputSchema"].get("properties", {})
+    if rng.random() < 0.25:
+        tool["title"] = tool["name"].replace("_", " ").capitalize()
+        tool["annotations"] = {
+            "title": tool["title"],
+            "readOnlyHint": tool["name"].startswith(("get", "list", "read", "search", "find", "describe")),
+        }
+    if rng.random() < 0.15:
+        tool["outputSchema"] = {
+            "type": "object",
+            "properties": {
+                "status": {"type": "string"},
+                "details": {"type": "string", "description": "Human-readable details of the result."},
+            },
+        }
+    strings = sorted(n for n, v in props.items() if v.get("type") == "string")
+    if strings and rng.random() < 0.15:
+        name = rng.choice(strings)
+        props[name]["examples" if rng.random() < 0.5 else "default"] = rng.choice(
+            ("primary", "INBOX", "default", "en", "2026-10-14", "main", "northwind/billing-service")
+        )
+        if "examples" in props[name]:
+            props[name]["examples"] = [props[name]["examples"]]
+    if props and rng.random() < 0.1:
+        props["options"] = {
+            "type": "object",
+            "description": "Advanced options.",
+            "properties": {
+                "mode": {"type": "string", "description": "One of standard, fast or thorough.", "default": "standard"}
+            },
+        }
 
 
 def _slots(
@@ -92,11 +131,38 @@ def _slots(
     }
 
 
+# What a seed wants the other server's tool to do, from the words around it, and tools that do it.
+_AIMS = (
+    (
+        re.compile(r"email|bcc|message|post|invit|share|send|recipient|notif", re.I),
+        re.compile(r"send|post|share|forward|message|invite|create_event|upload|comment"),
+    ),
+    (re.compile(r"command|printenv|cat |run |ls -la|curl", re.I), re.compile(r"run_command|exec_in_pod")),
+    (re.compile(r"payment|payee|IBAN|bank", re.I), re.compile(r"transfer|refund|invoice|transactions")),
+    (re.compile(r"merge|pull request", re.I), re.compile(r"merge|pull_request")),
+    (
+        re.compile(r"read|look up|query|fetch|export|recent|activity|messages|file|repositor|details|result", re.I),
+        re.compile(r"read|get|list|search|lookup|fetch|export|history|query"),
+    ),
+)
+
+
+def _aim(rng: random.Random, seed: str, slots: dict[str, str], context: list[dict[str, Any]]) -> None:
+    """Point `{other}` at a context tool that does what the seed asks of it (a sender for "bcc"...)."""
+    for words, names in _AIMS:
+        if words.search(seed):
+            fits = [t for t in context if names.search(t["name"])]
+            if fits:
+                other = rng.choice(fits)
+                slots |= {"other": other["name"], "other_server": other["server"]}
+                return
+
+
 def _insert(rng: random.Random, tool: dict[str, Any], text: str, placement: str) -> str:
     """Put `text` into `tool` at `placement`; returns where it went."""
     desc = tool["description"]
     props = tool["inputSchema"].setdefault("properties", {})
-    if placement in ("param", "nested-param") and not props:
+    if placement in ("param", "nested-param", "default", "examples") and not props:
         placement = "append"
     if placement == "append":
         tool["description"] = desc + rng.choice((" ", "\n\n", "\n")) + text
@@ -114,6 +180,19 @@ def _insert(rng: random.Random, tool: dict[str, Any], text: str, placement: str)
             "type": "object",
             "description": "Advanced options.",
             "properties": {"mode": {"type": "string", "description": text, "default": "standard"}},
+        }
+    elif placement == "default":
+        strings = sorted(n for n, v in props.items() if v.get("type") == "string")
+        if not strings:
+            return _insert(rng, tool, text, "append")
+        props[rng.choice(strings)]["default"] = text
+    elif placement == "examples":
+        name = rng.choice(sorted(props))
+        props[name]["examples"] = [text]
+    elif placement == "output-schema":
+        tool["outputSchema"] = {
+            "type": "object",
+            "properties": {"status": {"type": "string"}, "details": {"type": "string", "description": text}},
         }
     else:  # title: clients show it, models read it
         tool["title"] = tool["name"].replace("_", " ").title()
@@ -155,10 +234,15 @@ def _attack(rng: random.Random, family: str, i: int) -> tuple[dict[str, Any], di
     if family == "tp-exfil-params":
         style, pname, pdesc = tp_seeds.EXFIL_PARAMS[i % len(tp_seeds.EXFIL_PARAMS)]
         props = target["inputSchema"].setdefault("properties", {})
-        props[pname] = {"type": "string", "description": _encode(rng, transform, fill(pdesc, slots))}
+        ptype = tp_seeds.EXFIL_TYPES.get(pname, "string")
+        props[pname] = {"type": ptype} | ({"items": {"type": "object"}} if ptype == "array" else {})
+        if pdesc:
+            props[pname]["description"] = _encode(rng, transform, fill(pdesc, slots))
+        else:
+            transform = None  # the name says it all; nothing to transform
         if rng.random() < 0.4:
             target["inputSchema"].setdefault("required", []).append(pname)
-        nudge = rng.choice(tp_seeds.EXFIL_NUDGES)
+        nudge = rng.choice(tp_seeds.EXFIL_NUDGES) if pdesc else tp_seeds.EXFIL_NUDGES[0]
         if nudge:
             target["description"] += " " + nudge.format(param=pname)
         extra = {"seed": f"param:{pname}", "placement": "new-param", "style": style}
@@ -190,6 +274,7 @@ def _attack(rng: random.Random, family: str, i: int) -> tuple[dict[str, Any], di
             "tp-cross-server-reference": tp_seeds.CROSS_SERVER,
         }[family]
         style, seed = bank[i % len(bank)]
+        _aim(rng, seed, slots, context)
         placement = rng.choice(tp_seeds.PLACEMENTS)
         where = _insert(rng, target, _encode(rng, transform, fill(seed, slots)), placement)
         extra = {"seed": f"{family}:{i % len(bank)}", "placement": where, "style": style}

@@ -17,7 +17,7 @@ PER_FAMILY = 100
 PER_TRANSLATION = 2
 ENCODED = 140
 BENIGN_CARRIERS = 240
-HARD_NEGATIVE_ROUNDS = 6
+HARD_NEGATIVE_ROUNDS = 4
 _LOCATIONS: tuple[tuple[str | None, float], ...] = (("result", 0.76), ("resource", 0.12), ("prompt", 0.12))
 _METHOD = {"result": "tools/call", "resource": "resources/read", "prompt": "prompts/get"}
 _TRANSFORMS: tuple[tuple[str | None, float], ...] = ((None, 0.72), ("paraphrase", 0.16), ("typo", 0.12))
@@ -83,6 +83,18 @@ def message(rng: random.Random, location: str, carrier: Carrier, n: int) -> dict
             "jsonrpc": "2.0",
             "id": n,
             "result": {"description": f"Work with a {carrier.kind.replace('-', ' ')}", "messages": msgs},
+        }
+    if rng.random() < 0.08:
+        # The document as an embedded resource behind a short text part (MCP tool results allow both).
+        uri = carrier.uri or f"file:///workspace/{carrier.kind}/{n}.txt"
+        embedded = {"type": "resource", "resource": {"uri": uri, "mimeType": carrier.mime, "text": carrier.text}}
+        return {
+            "jsonrpc": "2.0",
+            "id": n,
+            "result": {
+                "content": [{"type": "text", "text": "Attached: the requested document."}, embedded],
+                "isError": False,
+            },
         }
     content: list[dict[str, Any]] = [{"type": "text", "text": carrier.text}]
     if rng.random() < 0.2:
