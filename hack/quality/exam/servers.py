@@ -90,7 +90,13 @@ SERVERS = (
         "exam-cli-mcp-server",
         "cli-mcp-server",
         "pypi",
-        env={"ALLOWED_DIR": "{tmp}", "ALLOWED_COMMANDS": "ls,cat,pwd", "ALLOWED_FLAGS": "-l,--help"},
+        # PYTHONHASHSEED: it lists the allowed commands in set order, which would change on every capture.
+        env={
+            "ALLOWED_DIR": "{tmp}",
+            "ALLOWED_COMMANDS": "ls,cat,pwd",
+            "ALLOWED_FLAGS": "-l,--help",
+            "PYTHONHASHSEED": "0",
+        },
     ),
     Server("exam-grafana-mcp", "mcp-grafana", "pypi", env={"GRAFANA_URL": _NOWHERE, "GRAFANA_API_KEY": _PLACEHOLDER}),
     Server("exam-scholarly-mcp", "mcp-scholarly", "pypi"),

@@ -783,6 +783,17 @@ def doc_page(rng: random.Random, payload: str | None) -> Carrier:
     )
 
 
+def foreign_email(rng: random.Random, payload: str | None, greeting: str, news: str, closing: str) -> Carrier:
+    """An email written in another language (the translated text is in `payload`)."""
+    (sname, saddr), (_, raddr) = _pick(rng, PEOPLE, 2)
+    body = [greeting, news, *([payload] if payload is not None else []), f"{closing}\n{sname}"]
+    text = (
+        f"From: {sname} <{saddr}>\nTo: {raddr}\nDate: Tue, 14 Oct 2026 10:{rng.randint(10, 59)}:00 +0200\nSubject: Re: {rng.choice(('14/10', 'Q4', 'notes', '2026-10-14'))}\n\n"
+        + "\n\n".join(body)
+    )
+    return Carrier("foreign-email", text, depth="middle" if payload is not None else "none")
+
+
 CARRIERS: dict[str, Callable[[random.Random, str | None], Carrier]] = {
     "email": email,
     "email-thread": email_thread,
@@ -814,6 +825,7 @@ CARRIERS: dict[str, Callable[[random.Random, str | None], Carrier]] = {
 }
 # Which agent tool a carrier plausibly comes from (the `tools/call` it answers).
 TOOL_OF: dict[str, str] = {
+    "foreign-email": "read_message",
     "email": "read_message",
     "email-thread": "read_message",
     "calendar": "list_events",

@@ -10,7 +10,7 @@ from typing import Any
 from gm_corpora.messages import Location, Record
 
 from . import hard_negatives, pi_seeds, translations
-from .carriers import CARRIERS, TOOL_OF, Carrier
+from .carriers import CARRIERS, TOOL_OF, Carrier, foreign_email
 from .common import apply, fill, record, weighted
 
 PER_FAMILY = 100
@@ -120,9 +120,15 @@ def _emit(
     source: dict[str, Any],
     n: int,
     location: str | None = None,
+    lang: str | None = None,
 ) -> Record:
-    kind = rng.choice(sorted(CARRIERS))
-    carrier = CARRIERS[kind](rng, payload)
+    """One sample: `payload` in a carrier of a random kind (an email in `lang` when given)."""
+    if lang is not None:
+        kind = "foreign-email"
+        carrier = foreign_email(rng, payload, *translations.EMAIL[lang])
+    else:
+        kind = rng.choice(sorted(CARRIERS))
+        carrier = CARRIERS[kind](rng, payload)
     loc: Location = location or weighted(rng, _LOCATIONS)  # type: ignore[assignment]
     src = {"generator": "gm-exam", "carrier": kind, "depth": carrier.depth, "tool": TOOL_OF[kind], **source}
     category = (
@@ -159,8 +165,18 @@ def build(rng: random.Random, stats: Counter[str]) -> list[Record]:
                     "lang": lang,
                     "style": "overt",
                 }
+                # The second copy arrives in an email written in the same language.
                 out.append(
-                    _emit(rng, f"exam/res/pi-multilingual/{lang}-{k}-{j}", "attack", "pi-multilingual", text, source, n)
+                    _emit(
+                        rng,
+                        f"exam/res/pi-multilingual/{lang}-{k}-{j}",
+                        "attack",
+                        "pi-multilingual",
+                        text,
+                        source,
+                        n,
+                        lang=lang if j == 1 else None,
+                    )
                 )
                 n += 1
     encodings = sorted(pi_seeds.ENCODED_LEADS)
@@ -195,6 +211,9 @@ def build(rng: random.Random, stats: Counter[str]) -> list[Record]:
             negative: dict[str, Any] = {"kind": "hard-negative", "lookalike": lookalike}
             if negative_lang:
                 negative |= {"lang": negative_lang, "transform": f"lang:{negative_lang}"}
-            out.append(_emit(rng, f"exam/res/hard-negative/{r}-{j:03d}", "benign", None, text, negative, n))
+            in_lang = negative_lang if negative_lang is not None and r == 1 else None
+            out.append(
+                _emit(rng, f"exam/res/hard-negative/{r}-{j:03d}", "benign", None, text, negative, n, lang=in_lang)
+            )
             n += 1
     return out
